@@ -1,0 +1,93 @@
+package parser
+
+import (
+	"fmt"
+	"sort"
+	"unicode/utf8"
+)
+
+// Position is a place in a file. Line and Column are 1-based; Column counts
+// Unicode characters (code points), not bytes. Offset is the 0-based byte offset.
+type Position struct {
+	Line   int `json:"line"`
+	Column int `json:"column"`
+	Offset int `json:"-"`
+}
+
+func (p Position) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+
+// Span is a half-open byte range [Start, End) of a file with both ends resolved
+// to lines and columns. End is the position just after the last character.
+type Span struct {
+	Start Position
+	End   Position
+}
+
+// lineIndex maps byte offsets of one source text to positions.
+type lineIndex struct {
+	src    string
+	starts []int // byte offset of the first byte of each line
+}
+
+func newLineIndex(src string) *lineIndex {
+	starts := []int{0}
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &lineIndex{src: src, starts: starts}
+}
+
+// pos resolves a byte offset; offsets past the end are clamped.
+func (li *lineIndex) pos(off int) Position {
+	if off < 0 {
+		off = 0
+	}
+	if off > len(li.src) {
+		off = len(li.src)
+	}
+	line := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
+	col := utf8.RuneCountInString(li.src[li.starts[line]:off]) + 1
+	return Position{Line: line + 1, Column: col, Offset: off}
+}
+
+func (li *lineIndex) span(start, end int) Span {
+	return Span{Start: li.pos(start), End: li.pos(end)}
+}
+
+// charToByte converts a 1-based character position inside s (as PostgreSQL
+// reports cursor positions) into a 0-based byte offset.
+func charToByte(s string, charPos int) int {
+	if charPos <= 1 {
+		return 0
+	}
+	n := 0
+	for i := range s {
+		if n == charPos-1 {
+			return i
+		}
+		n++
+	}
+	return len(s)
+}
+
+// LineText returns the text of the 1-based line without its line break.
+func (f *File) LineText(line int) string {
+	li := f.lines
+	if line < 1 || line > len(li.starts) {
+		return ""
+	}
+	start := li.starts[line-1]
+	end := len(li.src)
+	if line < len(li.starts) {
+		end = li.starts[line] - 1
+	}
+	if end > start && li.src[end-1] == '\r' {
+		end--
+	}
+	return li.src[start:end]
+}
+
+// Pos resolves a byte offset of the file to a position.
+func (f *File) Pos(off int) Position { return f.lines.pos(off) }
