@@ -1,0 +1,26 @@
+package rules
+
+import "github.com/bgmigrate/bgmigrate/parser"
+
+// freshColumn reports whether the column was added by a file that is not
+// deployed yet, so the running color does not know it.
+func freshColumn(p *Pass, t parser.QName, col string) bool {
+	c := p.Catalog.Table(t).Column(col)
+	return c != nil && p.Catalog.Fresh(c.Origin)
+}
+
+// DeclaredContract reports whether a phase directive with a reason declares
+// the current statement (or the whole file) a contract migration: the
+// author has scheduled it after the old color's retirement, so rules about
+// contract operations stay quiet.
+func (p *Pass) DeclaredContract() bool {
+	for _, d := range p.File.Directives {
+		if d.Kind != "phase" || d.Phase != "contract" || d.Problem != "" || d.Reason == "" {
+			continue
+		}
+		if d.FileWide() || (p.stmt != nil && d.Stmt == p.stmt.Index) {
+			return true
+		}
+	}
+	return false
+}

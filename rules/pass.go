@@ -1,0 +1,68 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/phases"
+	"github.com/bgmigrate/bgmigrate/schema"
+)
+
+// Stmt is a statement with the context the driver worked out for it.
+type Stmt struct {
+	*parser.Statement
+	// Index is the position of the top-level statement in the file; nested
+	// statements carry their parent's.
+	Index int
+	// Info is the class, lock and rewrite of the statement, computed with
+	// the catalog as it was before it.
+	Info phases.Info
+	// Class is Info.Class unless a phase directive overrides it.
+	Class phases.Class
+	// Tx is the number of the transaction the statement runs in (1, 2, …
+	// in file order), 0 when it runs in autocommit mode.
+	Tx int
+	// ToolTx is set when the migration tool itself opened the transaction.
+	ToolTx bool
+	// LockTimeout and StatementTimeout are set when the file set them
+	// (to a non-zero value) before this statement.
+	LockTimeout, StatementTimeout bool
+	// Parent is the DO block or calling statement of a nested statement.
+	Parent *Stmt
+}
+
+// InTransaction reports whether the statement runs inside a transaction block.
+func (s *Stmt) InTransaction() bool { return s.Tx != 0 }
+
+// Pass gives a rule what it may look at for one file, and Report.
+type Pass struct {
+	File      *parser.File
+	Catalog   *schema.Catalog
+	PGVersion int
+	// Stmts are the statements seen so far in the file (all of them in a
+	// File hook), nested ones included, in execution order.
+	Stmts []*Stmt
+
+	rule   *Rule
+	stmt   *Stmt
+	report func(Finding)
+}
+
+// Report records a finding of the running rule at span.
+func (p *Pass) Report(span parser.Span, msg string) {
+	idx := statementAt(p.File, span.Start.Offset)
+	if p.stmt != nil {
+		idx = p.stmt.Index
+	}
+	p.report(Finding{Rule: p.rule.ID, Severity: p.rule.Severity, Path: p.File.Path, Span: span,
+		Message: msg, Help: p.rule.Help, stmt: idx})
+}
+
+// Reportf is Report with a format.
+func (p *Pass) Reportf(span parser.Span, format string, args ...any) {
+	p.Report(span, fmt.Sprintf(format, args...))
+}
+
+// Fresh reports whether table t is new in this release, so locking it
+// blocks no one.
+func (p *Pass) Fresh(t parser.QName) bool { return p.Catalog.FreshTable(t) }

@@ -1,0 +1,40 @@
+package rules
+
+import "github.com/bgmigrate/bgmigrate/phases"
+
+var RequireLockTimeout = &Rule{
+	ID:       "require-lock-timeout",
+	Summary:  "a lock-taking statement on an existing table without lock_timeout set first",
+	Help:     "start the migration with SET lock_timeout = '2s' (and retry on failure)",
+	Severity: Warning,
+	Since:    "0.1.0",
+	Doc: `**Why.** Even an instant ALTER TABLE needs an ACCESS EXCLUSIVE lock. If a long query or an
+idle-in-transaction session holds a conflicting lock, the ALTER waits, and every query that
+arrives after it queues behind it: a one-millisecond migration becomes an outage for both
+colors. lock_timeout makes the migration give up instead, so it can be retried later.
+
+**Safe recipe.**
+
+` + "```sql" + `
+-- before
+ALTER TABLE orders ADD COLUMN note text;
+-- after
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN note text;
+` + "```" + `
+
+Reported once per file, at the first statement that takes a lock that blocks writes on a
+table that already exists. When migrations are applied by ` + "`bgmigrate migrate`" + `, which sets
+lock_timeout itself and retries, set ` + "`runner: bgmigrate`" + ` in the config to turn this off.`,
+	Stmt: func(p *Pass, s *Stmt) {
+		if s.LockTimeout || !s.Info.Lock.BlocksWrites() || s.Info.Lock == phases.NoLock {
+			return
+		}
+		for _, prev := range p.Stmts[:len(p.Stmts)-1] {
+			if !prev.LockTimeout && prev.Info.Lock.BlocksWrites() {
+				return // reported already
+			}
+		}
+		p.Reportf(s.Span, "%s lock on %q is taken without lock_timeout: if it has to wait, all queries on the table queue behind it", s.Info.Lock, s.Info.Table)
+	},
+}

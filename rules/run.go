@@ -1,0 +1,429 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/phases"
+	"github.com/bgmigrate/bgmigrate/schema"
+)
+
+// Config selects the rules and the context they run in.
+type Config struct {
+	PGVersion int // default 15
+	// Only, when not empty, runs only these rules (style rules included).
+	Only []string
+	// Exclude turns rules off.
+	Exclude []string
+	// Style turns the opt-in style rules on.
+	Style bool
+	// Severity overrides rules' default severities.
+	Severity map[string]Severity
+	// AssumeInTransaction treats plain files as wrapped in a transaction.
+	AssumeInTransaction bool
+	// PendingFrom, when > 0, is the ordinal (1-based) of the first file of
+	// a set that is not deployed yet; objects created from it on are new
+	// to the running color. By default only the file itself is.
+	PendingFrom int
+}
+
+// FileResult is the outcome for one file.
+type FileResult struct {
+	File     *parser.File
+	Class    phases.Class
+	Stmts    []*Stmt // every statement, nested ones included, in order
+	Findings []Finding
+	// Phase is the phase a file-wide directive declared ("" when inferred).
+	Phase string
+}
+
+// Runner runs a set of rules; build it once with NewRunner and use it for
+// any number of sets.
+type Runner struct {
+	cfg   Config
+	rules []*Rule
+	known map[string]bool // every rule id, enabled or not
+}
+
+// NewRunner selects the rules of cfg. Unknown rule ids are an error.
+func NewRunner(cfg Config) (*Runner, error) {
+	if cfg.PGVersion == 0 {
+		cfg.PGVersion = 15
+	}
+	r := &Runner{cfg: cfg, known: map[string]bool{}}
+	for _, rule := range All() {
+		r.known[rule.ID] = true
+	}
+	for _, list := range [][]string{cfg.Only, cfg.Exclude} {
+		for _, id := range list {
+			if !r.known[id] {
+				return nil, fmt.Errorf("unknown rule %q (see bgmigrate rules)", id)
+			}
+		}
+	}
+	for id := range cfg.Severity {
+		if !r.known[id] {
+			return nil, fmt.Errorf("unknown rule %q (see bgmigrate rules)", id)
+		}
+	}
+	only := set(cfg.Only)
+	exclude := set(cfg.Exclude)
+	for _, rule := range All() {
+		switch {
+		case exclude[rule.ID]:
+			continue
+		case len(only) > 0 && !only[rule.ID] && !alwaysOn[rule.ID]:
+			continue
+		case len(only) == 0 && rule.Style && !cfg.Style:
+			continue
+		case !rule.AppliesTo(cfg.PGVersion):
+			continue
+		}
+		if sev, ok := cfg.Severity[rule.ID]; ok {
+			cp := *rule
+			cp.Severity = sev
+			rule = &cp
+		}
+		r.rules = append(r.rules, rule)
+	}
+	return r, nil
+}
+
+// alwaysOn rules report on the input itself and run even with Only set.
+var alwaysOn = map[string]bool{"syntax-error": true, "invalid-directive": true}
+
+func set(list []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+// Enabled reports whether the rule id runs.
+func (r *Runner) Enabled(id string) bool {
+	for _, rule := range r.rules {
+		if rule.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// RunSet lints the files of one migration set in order, replaying each into
+// the catalog the next ones see.
+func (r *Runner) RunSet(files []*parser.File) []*FileResult {
+	cat := schema.New()
+	out := make([]*FileResult, 0, len(files))
+	for i, f := range files {
+		pending := r.cfg.PendingFrom > 0 && i+1 >= r.cfg.PendingFrom
+		cat.BeginFile(i+1, pending)
+		out = append(out, r.runFile(f, cat))
+	}
+	return out
+}
+
+func (r *Runner) runFile(f *parser.File, cat *schema.Catalog) *FileResult {
+	res := &FileResult{File: f}
+	pass := &Pass{File: f, Catalog: cat, PGVersion: r.cfg.PGVersion}
+	pass.report = func(fd Finding) { res.Findings = append(res.Findings, fd) }
+
+	tx := newTxTracker(f, r.cfg.AssumeInTransaction)
+	for i, st := range f.Statements {
+		s := tx.next(st, i, nil)
+		r.visit(pass, s, cat, tx, res)
+	}
+	res.Stmts = pass.Stmts
+
+	r.applyPhaseDirectives(res)
+	pass.stmt = nil
+	for _, rule := range r.rules {
+		if rule.File != nil {
+			pass.rule = rule
+			rule.File(pass)
+		}
+	}
+	r.syntaxErrors(res)
+	r.directives(res)
+	sort.SliceStable(res.Findings, func(i, j int) bool {
+		a, b := res.Findings[i], res.Findings[j]
+		if a.Span.Start.Offset != b.Span.Start.Offset {
+			return a.Span.Start.Offset < b.Span.Start.Offset
+		}
+		return a.Rule < b.Rule
+	})
+	return res
+}
+
+// visit runs the statement hooks on s and on the statements it runs (a DO
+// body, the body of a function defined earlier that it calls), then
+// records s in the catalog.
+func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, res *FileResult) {
+	s.Info = phases.Classify(s.Statement, cat, r.cfg.PGVersion)
+	s.Class = s.Info.Class
+	pass.Stmts = append(pass.Stmts, s)
+	pass.stmt = s
+	for _, rule := range r.rules {
+		if rule.Stmt != nil {
+			pass.rule = rule
+			pass.stmt = s
+			rule.Stmt(pass, s)
+		}
+	}
+	var body []*parser.Statement
+	switch n := s.Node.(type) {
+	case *parser.Do:
+		body = n.Body
+	case *parser.Select, *parser.Call:
+		for _, name := range s.Calls {
+			if fn := cat.Function(name); fn != nil {
+				body = append(body, fn.Body...)
+			}
+		}
+	}
+	for _, b := range body {
+		r.visit(pass, tx.nested(b, s), cat, tx, res)
+	}
+	if _, isDo := s.Node.(*parser.Do); !isDo {
+		cat.Apply(s.Statement)
+	}
+}
+
+// applyPhaseDirectives lets the author's phase win over the inferred one.
+func (r *Runner) applyPhaseDirectives(res *FileResult) {
+	f := res.File
+	for _, d := range f.Directives {
+		if d.Kind != "phase" || d.Problem != "" {
+			continue
+		}
+		c, _ := phases.ParseClass(d.Phase)
+		if d.FileWide() {
+			res.Phase = d.Phase
+			for _, s := range res.Stmts {
+				if s.Class != phases.None {
+					s.Class = c
+				}
+			}
+			continue
+		}
+		for _, s := range res.Stmts {
+			if s.Index == d.Stmt {
+				s.Class = c
+			}
+		}
+	}
+	var classes []phases.Class
+	for _, s := range res.Stmts {
+		if s.Parent == nil || s.Parent.Class == phases.None {
+			classes = append(classes, s.Class)
+		}
+	}
+	res.Class = phases.Combine(classes)
+	if res.Phase != "" {
+		res.Class, _ = phases.ParseClass(res.Phase)
+	}
+}
+
+func (r *Runner) syntaxErrors(res *FileResult) {
+	if !r.Enabled("syntax-error") {
+		return
+	}
+	for _, e := range res.File.Errors {
+		res.Findings = append(res.Findings, Finding{Rule: "syntax-error", Severity: r.severity("syntax-error"),
+			Path: res.File.Path, Span: e.Span, Message: e.Message, Help: SyntaxError.Help, stmt: -1})
+	}
+}
+
+func (r *Runner) severity(id string) Severity {
+	for _, rule := range r.rules {
+		if rule.ID == id {
+			return rule.Severity
+		}
+	}
+	return Error
+}
+
+// directives applies ignore directives to the findings and reports
+// directives that are malformed, lack a reason, name unknown rules or
+// suppress nothing.
+func (r *Runner) directives(res *FileResult) {
+	f := res.File
+	var problems []Finding
+	bad := func(d *parser.Directive, rule, msg string) {
+		if r.Enabled(rule) {
+			problems = append(problems, Finding{Rule: rule, Severity: r.severity(rule), Path: f.Path, Span: d.Span,
+				Message: msg, Help: byID[rule].Help, stmt: -1})
+		}
+	}
+	for _, d := range f.Directives {
+		name := d.Source + ":" + d.Kind
+		if d.Source == "squawk" {
+			name = "squawk-" + d.Kind
+		}
+		if d.Problem != "" {
+			bad(d, "invalid-directive", fmt.Sprintf("%s %s", name, d.Problem))
+			continue
+		}
+		if d.Source == "bgmigrate" && d.Reason == "" && d.Kind != "backfill" {
+			bad(d, "invalid-directive", fmt.Sprintf("%s needs a reason after \"--\"", name))
+		}
+		if d.Kind != "ignore" && d.Kind != "ignore-file" {
+			continue
+		}
+		for _, id := range d.Rules {
+			target := id
+			if d.Source == "squawk" {
+				target = fromSquawk(id)
+			}
+			if !r.known[target] {
+				if d.Source == "squawk" && squawkOnly[id] {
+					continue
+				}
+				bad(d, "invalid-directive", fmt.Sprintf("%s names unknown rule %q", name, id))
+				continue
+			}
+			used := false
+			for i := range res.Findings {
+				fd := &res.Findings[i]
+				if fd.Rule != target || fd.Rule == "syntax-error" {
+					continue
+				}
+				if d.Kind == "ignore-file" || (d.Stmt >= 0 && fd.stmt == d.Stmt) {
+					used = true
+					if fd.Suppressed == nil {
+						fd.Suppressed = &Suppression{Directive: name, Justification: d.Reason}
+					}
+				}
+			}
+			if !used && r.Enabled(target) {
+				bad(d, "unused-directive", fmt.Sprintf("%s %s suppresses nothing", name, id))
+			}
+		}
+	}
+	res.Findings = append(res.Findings, problems...)
+}
+
+// squawkToBgmigrate maps Squawk rule ids to ours where the names differ.
+var squawkToBgmigrate = map[string]string{
+	"prefer-big-int":           "prefer-bigint-over-int",
+	"prefer-bigint":            "prefer-bigint-over-int",
+	"prefer-timestamptz":       "prefer-timestamp-tz",
+	"require-timeout-settings": "require-lock-timeout",
+}
+
+// squawkOnly are Squawk ids with no bgmigrate counterpart; ignoring them is
+// harmless.
+var squawkOnly = map[string]bool{
+	"ban-alter-domain-with-add-constraint": true, "ban-create-domain-with-constraint": true,
+	"prefer-identity": false, "ban-char-field": false,
+}
+
+func fromSquawk(id string) string {
+	if m, ok := squawkToBgmigrate[id]; ok {
+		return m
+	}
+	return id
+}
+
+// statementAt returns the index of the top-level statement that contains off.
+func statementAt(f *parser.File, off int) int {
+	for i, st := range f.Statements {
+		if off >= st.Span.Start.Offset && off <= st.Span.End.Offset {
+			return i
+		}
+	}
+	return -1
+}
+
+// txTracker works out which transaction each statement runs in.
+type txTracker struct {
+	f          *parser.File
+	toolTx     bool
+	explicit   bool
+	cur        int
+	count      int
+	lockTO     bool
+	stmtTO     bool
+	localLock  bool
+	localStmt  bool
+	implicitOK bool
+}
+
+func newTxTracker(f *parser.File, assume bool) *txTracker {
+	t := &txTracker{f: f}
+	switch f.Tx {
+	case parser.TxWrapped:
+		t.toolTx = true
+	case parser.TxImplicit:
+		t.toolTx = len(f.Statements) > 1
+	case parser.TxNone:
+		t.toolTx = assume && f.Format == parser.FormatPlain && !f.NoTransaction
+	}
+	if t.toolTx {
+		t.count, t.cur = 1, 1
+	}
+	return t
+}
+
+func (t *txTracker) next(st *parser.Statement, idx int, parent *Stmt) *Stmt {
+	s := &Stmt{Statement: st, Index: idx, Parent: parent}
+	if tr, ok := st.Node.(*parser.Transaction); ok {
+		switch tr.Op {
+		case parser.TxBegin:
+			if t.cur == 0 {
+				t.count++
+				t.cur = t.count
+			}
+			t.explicit = true
+		case parser.TxCommit, parser.TxRollback, parser.TxPrepare:
+			s.Tx = t.cur
+			s.ToolTx = t.toolTx && !t.explicit
+			t.end()
+			s.LockTimeout, s.StatementTimeout = t.lockTO, t.stmtTO
+			return s
+		}
+	}
+	if set, ok := st.Node.(*parser.SetParam); ok {
+		on := !set.Reset && set.Value != "0" && set.Value != ""
+		switch set.Name {
+		case "lock_timeout":
+			t.lockTO = on
+			t.localLock = set.Local
+		case "statement_timeout":
+			t.stmtTO = on
+			t.localStmt = set.Local
+		}
+	}
+	s.Tx = t.cur
+	s.ToolTx = t.toolTx && !t.explicit
+	s.LockTimeout, s.StatementTimeout = t.lockTO, t.stmtTO
+	return s
+}
+
+func (t *txTracker) end() {
+	t.cur = 0
+	t.explicit = false
+	if t.localLock {
+		t.lockTO, t.localLock = false, false
+	}
+	if t.localStmt {
+		t.stmtTO, t.localStmt = false, false
+	}
+	if t.toolTx {
+		// The tool's transaction was ended by the file; what follows runs
+		// in autocommit mode (golang-migrate, prisma) or fails (goose).
+		t.toolTx = false
+	}
+}
+
+// nested makes the Stmt for a statement run by a DO block or function: it
+// runs in its parent's transaction, or in one of its own.
+func (t *txTracker) nested(st *parser.Statement, parent *Stmt) *Stmt {
+	s := &Stmt{Statement: st, Index: parent.Index, Parent: parent, Tx: parent.Tx, ToolTx: parent.ToolTx,
+		LockTimeout: parent.LockTimeout, StatementTimeout: parent.StatementTimeout}
+	if s.Tx == 0 {
+		s.Tx = -parent.Index - 1 // the implicit transaction of the one statement
+	}
+	return s
+}

@@ -1,0 +1,273 @@
+package schema
+
+import (
+	"strings"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+)
+
+// Apply records the effect of a statement on the catalog. Statements that
+// do not change the schema are ignored; so are changes to unknown objects.
+func (c *Catalog) Apply(st *parser.Statement) {
+	switch n := st.Node.(type) {
+	case *parser.CreateTable:
+		c.createTable(n)
+	case *parser.AlterTable:
+		c.alterTable(n)
+	case *parser.CreateIndex:
+		if n.Name == "" {
+			n.Name = n.Table.Name + "_" + strings.Join(n.Columns, "_") + "_idx"
+		}
+		key := parser.QName{Schema: n.Table.Schema, Name: n.Name}.Key()
+		if _, ok := c.indexes[key]; ok && n.IfNotExists {
+			return
+		}
+		c.indexes[key] = &Index{Name: n.Name, Table: n.Table.Key(), Columns: n.Columns, Unique: n.Unique, Origin: c.file}
+	case *parser.Drop:
+		for _, q := range n.Names {
+			c.drop(n.Object, q)
+		}
+	case *parser.Rename:
+		c.rename(n)
+	case *parser.SetSchema:
+		c.setSchema(n)
+	case *parser.CreateEnum:
+		c.enums[n.Type.Key()] = &Enum{Name: n.Type, Values: append([]string(nil), n.Values...), Origin: c.file}
+	case *parser.AlterEnum:
+		if e := c.enums[n.Type.Key()]; e != nil {
+			if n.AddValue != "" {
+				e.Values = append(e.Values, n.AddValue)
+			}
+			for i, v := range e.Values {
+				if n.RenameFrom != "" && v == n.RenameFrom {
+					e.Values[i] = n.RenameTo
+				}
+			}
+		}
+	case *parser.CreateView:
+		if _, ok := c.views[n.View.Key()]; !ok {
+			c.views[n.View.Key()] = c.file
+		}
+	case *parser.CreateFunction:
+		c.functions[strings.ToLower(n.Name.Name)] = &Function{Name: n.Name, Body: n.Body, Origin: c.file}
+	case *parser.CreateSequence:
+		c.sequences[n.Name.Key()] = c.file
+	case *parser.Do:
+		for _, b := range n.Body {
+			c.Apply(b)
+		}
+	}
+}
+
+func (c *Catalog) createTable(n *parser.CreateTable) {
+	key := n.Table.Key()
+	if _, ok := c.tables[key]; ok && n.IfNotExists {
+		return
+	}
+	t := &Table{Name: n.Table, Origin: c.file}
+	if n.PartitionOf != nil {
+		if parent := c.tables[n.PartitionOf.Key()]; parent != nil {
+			for _, col := range parent.Columns {
+				cp := *col
+				cp.Origin = c.file
+				t.Columns = append(t.Columns, &cp)
+			}
+		}
+	}
+	for _, cd := range n.Columns {
+		t.Columns = append(t.Columns, &Column{Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull, Default: cd.Default, Origin: c.file})
+	}
+	c.tables[key] = t
+	for _, k := range n.Constraints {
+		c.addConstraint(t, k, true)
+	}
+}
+
+func (c *Catalog) addConstraint(t *Table, k *parser.Constraint, validated bool) {
+	name := k.Name
+	if name == "" {
+		name = defaultConstraintName(t.Name.Name, k)
+	}
+	t.Constraints = append(t.Constraints, &Constraint{Name: name, Kind: k.Kind, Columns: k.Columns,
+		Validated: validated && !k.NotValid, NotNullColumn: k.NotNullColumn, References: k.References, Origin: c.file})
+	switch k.Kind {
+	case parser.ConstraintPrimaryKey, parser.ConstraintUnique, parser.ConstraintExclusion:
+		ixName := name
+		if k.UsingIndex != "" {
+			if old := c.indexes[parser.QName{Schema: t.Name.Schema, Name: k.UsingIndex}.Key()]; old != nil {
+				delete(c.indexes, parser.QName{Schema: t.Name.Schema, Name: k.UsingIndex}.Key())
+				k.Columns = old.Columns
+				t.Constraints[len(t.Constraints)-1].Columns = old.Columns
+			}
+		}
+		c.indexes[parser.QName{Schema: t.Name.Schema, Name: ixName}.Key()] = &Index{Name: ixName, Table: t.Name.Key(),
+			Columns: k.Columns, Unique: k.Kind != parser.ConstraintExclusion, Origin: c.file}
+		if k.Kind == parser.ConstraintPrimaryKey {
+			for _, col := range k.Columns {
+				if cl := t.Column(col); cl != nil {
+					cl.NotNull = true
+				}
+			}
+		}
+	}
+}
+
+func defaultConstraintName(table string, k *parser.Constraint) string {
+	suffix := map[parser.ConstraintKind]string{
+		parser.ConstraintPrimaryKey: "pkey", parser.ConstraintUnique: "key", parser.ConstraintForeignKey: "fkey",
+		parser.ConstraintCheck: "check", parser.ConstraintExclusion: "excl", parser.ConstraintNotNull: "not_null",
+	}[k.Kind]
+	if k.Kind == parser.ConstraintPrimaryKey {
+		return table + "_pkey"
+	}
+	return table + "_" + strings.Join(k.Columns, "_") + "_" + suffix
+}
+
+func (c *Catalog) alterTable(n *parser.AlterTable) {
+	t := c.tables[n.Table.Key()]
+	if t == nil {
+		return
+	}
+	for _, cmd := range n.Cmds {
+		col := t.Column(cmd.Column)
+		switch cmd.Op {
+		case parser.AddColumn:
+			if cmd.ColumnDef == nil || (col != nil && cmd.IfExists) {
+				continue
+			}
+			cd := cmd.ColumnDef
+			t.Columns = append(t.Columns, &Column{Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull, Default: cd.Default, Origin: c.file})
+			for _, k := range cd.Constraints {
+				c.addConstraint(t, k, true)
+			}
+		case parser.DropColumn:
+			for i, cl := range t.Columns {
+				if cl.Name == cmd.Column {
+					t.Columns = append(t.Columns[:i], t.Columns[i+1:]...)
+					break
+				}
+			}
+			for ix, idx := range c.indexes {
+				if idx.Table == t.Name.Key() && contains(idx.Columns, cmd.Column) {
+					delete(c.indexes, ix)
+				}
+			}
+		case parser.AlterColumnType:
+			if col != nil && cmd.Type != nil {
+				col.Type = *cmd.Type
+			}
+		case parser.SetDefault:
+			if col != nil {
+				col.Default = cmd.Default
+			}
+		case parser.DropDefault:
+			if col != nil {
+				col.Default = nil
+			}
+		case parser.SetNotNull:
+			if col != nil {
+				col.NotNull = true
+			}
+		case parser.DropNotNull:
+			if col != nil {
+				col.NotNull = false
+			}
+		case parser.AddConstraint:
+			if cmd.Constraint != nil {
+				c.addConstraint(t, cmd.Constraint, true)
+			}
+		case parser.ValidateConstraint:
+			if k := t.Constraint(cmd.Name); k != nil {
+				k.Validated = true
+			}
+		case parser.DropConstraint:
+			for i, k := range t.Constraints {
+				if k.Name == cmd.Name {
+					t.Constraints = append(t.Constraints[:i], t.Constraints[i+1:]...)
+					delete(c.indexes, parser.QName{Schema: t.Name.Schema, Name: cmd.Name}.Key())
+					break
+				}
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Catalog) drop(object string, q parser.QName) {
+	key := q.Key()
+	switch object {
+	case "table", "foreign table":
+		delete(c.tables, key)
+		for ix, idx := range c.indexes {
+			if idx.Table == key {
+				delete(c.indexes, ix)
+			}
+		}
+	case "index":
+		delete(c.indexes, key)
+	case "view", "materialized view":
+		delete(c.views, key)
+	case "type":
+		delete(c.enums, key)
+	case "function", "procedure", "routine":
+		delete(c.functions, strings.ToLower(q.Name))
+	case "sequence":
+		delete(c.sequences, key)
+	case "schema":
+		prefix := q.Name + "."
+		for k := range c.tables {
+			if strings.HasPrefix(k, prefix) {
+				delete(c.tables, k)
+			}
+		}
+	}
+}
+
+func (c *Catalog) rename(n *parser.Rename) {
+	switch n.Object {
+	case "table":
+		if t := c.tables[n.Table.Key()]; t != nil {
+			delete(c.tables, n.Table.Key())
+			old := n.Table.Key()
+			t.Name = parser.QName{Schema: n.Table.Schema, Name: n.NewName}
+			c.tables[t.Name.Key()] = t
+			for _, ix := range c.indexes {
+				if ix.Table == old {
+					ix.Table = t.Name.Key()
+				}
+			}
+		}
+	case "column":
+		if col := c.tables[n.Table.Key()].Column(n.Old); col != nil {
+			col.Name = n.NewName
+		}
+	case "index":
+		if ix := c.indexes[n.Name.Key()]; ix != nil {
+			delete(c.indexes, n.Name.Key())
+			ix.Name = n.NewName
+			c.indexes[parser.QName{Schema: n.Name.Schema, Name: n.NewName}.Key()] = ix
+		}
+	case "constraint":
+		if k := c.tables[n.Table.Key()].Constraint(n.Old); k != nil {
+			k.Name = n.NewName
+		}
+	}
+}
+
+func (c *Catalog) setSchema(n *parser.SetSchema) {
+	if n.Object == "table" {
+		if t := c.tables[n.Name.Key()]; t != nil {
+			delete(c.tables, n.Name.Key())
+			t.Name = parser.QName{Schema: n.NewSchema, Name: n.Name.Name}
+			c.tables[t.Name.Key()] = t
+		}
+	}
+}

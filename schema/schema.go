@@ -1,0 +1,205 @@
+// Package schema is an in-memory catalog built by replaying migrations in
+// order. Rules ask it what existed before a statement: whether a table is
+// new, what type a column had, which constraints and indexes there are.
+package schema
+
+import (
+	"strings"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+)
+
+// Catalog holds the objects created by the migrations replayed so far.
+type Catalog struct {
+	tables    map[string]*Table
+	indexes   map[string]*Index
+	enums     map[string]*Enum
+	views     map[string]int
+	functions map[string]*Function
+	sequences map[string]int
+	// file is the ordinal of the file being replayed; objects remember the
+	// file that created them.
+	file int
+	// pendingFrom is the first file ordinal that is not deployed yet:
+	// objects created at or after it are unknown to the running color.
+	pendingFrom int
+}
+
+// Table is a table or partition.
+type Table struct {
+	Name        parser.QName
+	Columns     []*Column
+	Constraints []*Constraint
+	Origin      int
+	Partitioned bool
+}
+
+// Column is a column of a table.
+type Column struct {
+	Name    string
+	Type    parser.TypeName
+	NotNull bool
+	Default *parser.Expr
+	Origin  int
+}
+
+// Constraint is a table constraint.
+type Constraint struct {
+	Name          string
+	Kind          parser.ConstraintKind
+	Columns       []string
+	Validated     bool
+	NotNullColumn string
+	References    *parser.ForeignKey
+	Origin        int
+}
+
+// Index is an index, including those behind primary keys and unique constraints.
+type Index struct {
+	Name    string
+	Table   string // table key
+	Columns []string
+	Unique  bool
+	Origin  int
+}
+
+// Enum is an enum type.
+type Enum struct {
+	Name   parser.QName
+	Values []string
+	Origin int
+}
+
+// Function is a function or procedure with the statements its body runs.
+type Function struct {
+	Name   parser.QName
+	Body   []*parser.Statement
+	Origin int
+}
+
+// New returns an empty catalog.
+func New() *Catalog {
+	return &Catalog{
+		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{},
+		views: map[string]int{}, functions: map[string]*Function{}, sequences: map[string]int{},
+	}
+}
+
+// BeginFile starts the replay of the file with the given ordinal (1-based,
+// increasing). Unless SetPending said otherwise, only objects created by
+// this file count as not deployed.
+func (c *Catalog) BeginFile(ordinal int, pending bool) {
+	c.file = ordinal
+	if !pending || c.pendingFrom == 0 {
+		c.pendingFrom = ordinal
+	}
+}
+
+// File returns the ordinal of the file being replayed.
+func (c *Catalog) File() int { return c.file }
+
+// Fresh reports whether an object created by the file with ordinal origin
+// is unknown to the running application: created by the file being replayed
+// or by an earlier file of the same pending release.
+func (c *Catalog) Fresh(origin int) bool { return origin > 0 && origin >= c.pendingFrom }
+
+// Table returns the table named q, or nil.
+func (c *Catalog) Table(q parser.QName) *Table { return c.tables[q.Key()] }
+
+// FreshTable reports whether q was created by a file that is not deployed.
+// Tables the catalog has never seen are taken to exist already.
+func (c *Catalog) FreshTable(q parser.QName) bool {
+	t := c.tables[q.Key()]
+	return t != nil && c.Fresh(t.Origin)
+}
+
+// Column returns the column of the table, or nil.
+func (t *Table) Column(name string) *Column {
+	if t == nil {
+		return nil
+	}
+	for _, col := range t.Columns {
+		if col.Name == name {
+			return col
+		}
+	}
+	return nil
+}
+
+// Constraint returns the named constraint of the table, or nil.
+func (t *Table) Constraint(name string) *Constraint {
+	if t == nil {
+		return nil
+	}
+	for _, k := range t.Constraints {
+		if k.Name == name {
+			return k
+		}
+	}
+	return nil
+}
+
+// HasValidatedNotNullCheck reports whether a validated CHECK (col IS NOT
+// NULL) exists, which lets SET NOT NULL skip its table scan (PostgreSQL 12+).
+func (t *Table) HasValidatedNotNullCheck(col string) bool {
+	if t == nil {
+		return false
+	}
+	for _, k := range t.Constraints {
+		if k.Kind == parser.ConstraintCheck && k.NotNullColumn == col && k.Validated {
+			return true
+		}
+	}
+	return false
+}
+
+// Index returns the index named name, or nil.
+func (c *Catalog) Index(q parser.QName) *Index { return c.indexes[q.Key()] }
+
+// IndexesOn returns the indexes of a table.
+func (c *Catalog) IndexesOn(q parser.QName) []*Index {
+	key := q.Key()
+	var out []*Index
+	for _, ix := range c.indexes {
+		if ix.Table == key {
+			out = append(out, ix)
+		}
+	}
+	return out
+}
+
+// Covered reports whether some index of the table starts with cols (in any order).
+func (c *Catalog) Covered(q parser.QName, cols []string) bool {
+	for _, ix := range c.IndexesOn(q) {
+		if len(ix.Columns) < len(cols) {
+			continue
+		}
+		want := map[string]bool{}
+		for _, col := range cols {
+			want[col] = true
+		}
+		ok := true
+		for _, col := range ix.Columns[:len(cols)] {
+			if !want[col] {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Enum returns the enum type named q, or nil.
+func (c *Catalog) Enum(q parser.QName) *Enum { return c.enums[q.Key()] }
+
+// Function returns the function or procedure with the given name (without
+// schema), or nil.
+func (c *Catalog) Function(name string) *Function { return c.functions[strings.ToLower(name)] }
+
+// ViewOrigin returns the ordinal of the file that created a view, 0 if unknown.
+func (c *Catalog) ViewOrigin(q parser.QName) int { return c.views[q.Key()] }
+
+// SequenceOrigin returns the ordinal of the file that created a sequence, 0 if unknown.
+func (c *Catalog) SequenceOrigin(q parser.QName) int { return c.sequences[q.Key()] }
