@@ -39,15 +39,25 @@ type TypeName struct {
 	Span  Span
 }
 
-// Expr summarises an expression: its source text and the functions it calls.
+// Expr summarises an expression: the functions it calls and whether it is
+// a constant. Text prints it.
 type Expr struct {
-	Text  string
 	Funcs []string // called function names, lower case, schema stripped
 	Const bool     // a literal, a cast of a literal, or NULL
 	Null  bool     // the literal NULL
 	// NextVal is set when the expression calls nextval (a serial default).
 	NextVal bool
 	Span    Span
+
+	text func() string
+}
+
+// Text prints the expression as PostgreSQL would (deparsed on first use).
+func (e *Expr) Text() string {
+	if e == nil || e.text == nil {
+		return ""
+	}
+	return e.text()
 }
 
 // ConstraintKind names the type of a table constraint.
@@ -244,14 +254,24 @@ type CreateView struct {
 	Materialized bool
 }
 
-// CreateFunction is CREATE [OR REPLACE] FUNCTION / PROCEDURE. Body holds the
-// parsed statements of a plpgsql or sql body; they run when it is called.
+// CreateFunction is CREATE [OR REPLACE] FUNCTION / PROCEDURE. Body returns
+// the parsed statements of a plpgsql or sql body, which run when it is
+// called; it is parsed on first use.
 type CreateFunction struct {
 	Name      QName
 	Procedure bool
 	Replace   bool
 	Language  string
-	Body      []*Statement
+
+	body func() []*Statement
+}
+
+// Body returns the statements the function runs.
+func (c *CreateFunction) Body() []*Statement {
+	if c.body == nil {
+		return nil
+	}
+	return c.body()
 }
 
 // Do is a DO block; Body holds the statements it runs.

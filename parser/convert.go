@@ -2,6 +2,7 @@ package parser
 
 import (
 	"strings"
+	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -157,7 +158,7 @@ func (c *converter) expr(n *pg.Node) *Expr {
 			e.NextVal = true
 		}
 	}
-	e.Text = deparseExpr(n)
+	e.text = sync.OnceValue(func() string { return deparseExpr(n) })
 	e.Span = c.at(nodeLocation(n))
 	return e
 }
@@ -205,6 +206,23 @@ func funcCalls(n protoreflect.ProtoMessage) []string {
 			}
 		case *pg.SQLValueFunction:
 			out = append(out, strings.ToLower(strings.TrimPrefix(v.Op.String(), "SVFOP_")))
+		}
+		return true
+	})
+	return out
+}
+
+// columnRefs lists the columns an expression names, once each, in order of
+// appearance (a CHECK constraint's columns).
+func columnRefs(n *pg.Node) []string {
+	var out []string
+	seen := map[string]bool{}
+	walk(n.ProtoReflect(), func(m protoreflect.Message) bool {
+		if cr, ok := m.Interface().(*pg.ColumnRef); ok && len(cr.Fields) > 0 {
+			if name := strVal(cr.Fields[len(cr.Fields)-1]); name != "" && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
 		}
 		return true
 	})
@@ -259,6 +277,9 @@ func (c *converter) constraint(con *pg.Constraint, column string) *Constraint {
 	}
 	if out.Kind != ConstraintForeignKey {
 		out.Columns = strList(con.Keys)
+	}
+	if out.Kind == ConstraintCheck && con.RawExpr != nil {
+		out.Columns = columnRefs(con.RawExpr)
 	}
 	if len(out.Columns) == 0 && column != "" {
 		out.Columns = []string{column}

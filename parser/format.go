@@ -59,9 +59,9 @@ var (
 func DetectFormat(p, src string) Format {
 	base := path.Base(p)
 	switch {
-	case gooseUp.MatchString(src):
+	case strings.Contains(src, "+goose") && gooseUp.MatchString(src):
 		return FormatGoose
-	case dbmateUp.MatchString(src):
+	case strings.Contains(src, "migrate:up") && dbmateUp.MatchString(src):
 		return FormatDbmate
 	case flywayName.MatchString(base):
 		return FormatFlyway

@@ -2,11 +2,14 @@ package parser
 
 import (
 	"errors"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
-	pgerr "github.com/pganalyze/pg_query_go/v5/parser"
+	pgparser "github.com/pganalyze/pg_query_go/v5/parser"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // File is one parsed migration file: its up part, split into statements.
@@ -57,15 +60,68 @@ func tokenAt(toks []token, off int) *token {
 	return nil
 }
 
-// scan tokenises text and shifts offsets by base.
+// scan tokenises text with PostgreSQL's scanner and shifts offsets by base.
+// The scanner's protobuf output is decoded directly: the generic protobuf
+// decoder allocates per token, which dominated linting time.
 func scan(text string, base int) ([]token, error) {
-	res, err := pg.Scan(text)
+	buf, err := pgparser.ScanToProtobuf(text)
 	if err != nil {
 		return nil, err
 	}
-	toks := make([]token, len(res.Tokens))
-	for i, t := range res.Tokens {
-		toks[i] = token{start: base + int(t.Start), end: base + int(t.End), tok: t.Token, kw: t.KeywordKind}
+	toks := make([]token, 0, len(buf)/10)
+	for len(buf) > 0 {
+		num, typ, n := protowire.ConsumeTag(buf)
+		if n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		buf = buf[n:]
+		if num != 2 || typ != protowire.BytesType {
+			n = protowire.ConsumeFieldValue(num, typ, buf)
+			if n < 0 {
+				return nil, protowire.ParseError(n)
+			}
+			buf = buf[n:]
+			continue
+		}
+		msg, n := protowire.ConsumeBytes(buf)
+		if n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		buf = buf[n:]
+		// Fields holding zero are left out of the message: a token at
+		// offset 0 of text has no start field.
+		t := token{start: base, end: base}
+		for len(msg) > 0 {
+			fnum, ftyp, m := protowire.ConsumeTag(msg)
+			if m < 0 {
+				return nil, protowire.ParseError(m)
+			}
+			msg = msg[m:]
+			if ftyp != protowire.VarintType {
+				m = protowire.ConsumeFieldValue(fnum, ftyp, msg)
+				if m < 0 {
+					return nil, protowire.ParseError(m)
+				}
+				msg = msg[m:]
+				continue
+			}
+			v, m := protowire.ConsumeVarint(msg)
+			if m < 0 {
+				return nil, protowire.ParseError(m)
+			}
+			msg = msg[m:]
+			switch fnum {
+			case 1:
+				t.start = base + int(int32(v))
+			case 2:
+				t.end = base + int(int32(v))
+			case 4:
+				t.tok = pg.Token(v)
+			case 5:
+				t.kw = pg.KeywordKind(v)
+			}
+		}
+		toks = append(toks, t)
 	}
 	return toks, nil
 }
@@ -98,43 +154,134 @@ type region struct {
 	start, end int
 }
 
+// chunkBytes is the size above which a region is cut into pieces that are
+// parsed on all cores at once.
+const chunkBytes = 64 << 10
+
 func (f *File) parseRegion(r region) {
 	text := f.Src[r.start:r.end]
+	if i := strings.IndexByte(text, 0); i >= 0 {
+		// PostgreSQL rejects NUL bytes, and its scanner, which reads a C
+		// string, would silently stop at the first one.
+		f.Errors = append(f.Errors, &SyntaxError{Path: f.Path, Message: `invalid byte sequence for encoding "UTF8": 0x00`,
+			Span: f.lines.span(r.start+i, r.start+i+1)})
+		r.end = r.start + i
+		text = text[:i]
+	}
 	if strings.TrimSpace(text) == "" {
 		return
 	}
 	toks, scanErr := scan(text, r.start)
-	if scanErr == nil {
-		f.readDirectives(toks)
-	}
-	stmts, err := f.statements(text, r.start, toks, false)
-	if err == nil {
-		f.Statements = append(f.Statements, stmts...)
-		return
-	}
 	if scanErr != nil {
 		// The scanner itself failed (an unterminated literal or comment):
-		// nothing after the error can be split reliably.
-		f.addSyntaxError(err, text, r.start)
-		return
-	}
-	// Recover statement by statement: split at top-level semicolons and parse
-	// each piece on its own, so one bad statement does not hide the others.
-	for _, seg := range splitTokens(toks, r.start, r.end) {
-		segText := f.Src[seg.start:seg.end]
-		stmts, err := f.statements(segText, seg.start, toksIn(toks, seg.start, seg.end), false)
+		// nothing after the error can be split reliably, but the
+		// statements before the one holding it can.
+		head := r.start
+		for cut, err := r.start+len(text), scanErr; cut > r.start; {
+			// Cut before the bad token; PostgreSQL's cursor is only
+			// approximate in invalid UTF-8, so cut again while it fails.
+			next := r.start
+			if pe := (*pgparser.Error)(nil); errors.As(err, &pe) && pe.Cursorpos > 0 {
+				next = r.start + charToByte(f.Src[r.start:cut], pe.Cursorpos)
+			}
+			if next >= cut {
+				next = r.start + max(strings.LastIndexByte(f.Src[r.start:cut-1], '\n'), 0)
+			}
+			cut = next
+			ptoks, perr := scan(f.Src[r.start:cut], r.start)
+			if perr != nil {
+				err = perr
+				continue
+			}
+			f.readDirectives(ptoks)
+			segs := splitTokens(ptoks, r.start, cut)
+			if n := len(segs); n > 0 && segs[n-1].end == cut {
+				segs = segs[:n-1] // the statement the bad token is in
+			}
+			if len(segs) > 0 {
+				head = segs[len(segs)-1].end
+				stmts, errs := f.parseSpan(region{r.start, head}, toksIn(ptoks, r.start, head))
+				f.Statements = append(f.Statements, stmts...)
+				f.Errors = append(f.Errors, errs...)
+			}
+			break
+		}
+		rest := f.Src[head:r.end]
+		stmts, err := f.statements(rest, head, nil, false)
 		if err != nil {
-			f.addSyntaxError(err, segText, seg.start)
-			continue
+			f.Errors = append(f.Errors, f.syntaxError(err, rest, head))
+			return
 		}
 		f.Statements = append(f.Statements, stmts...)
+		return
+	}
+	f.readDirectives(toks)
+	if len(text) <= chunkBytes {
+		stmts, errs := f.parseSpan(r, toks)
+		f.Statements = append(f.Statements, stmts...)
+		f.Errors = append(f.Errors, errs...)
+		return
+	}
+	// A large region: cut it at statement boundaries into pieces of about
+	// chunkBytes and parse them in parallel; the result is the same as
+	// parsing it whole.
+	var chunks []region
+	cur := region{start: r.start, end: r.start}
+	for _, seg := range splitTokens(toks, r.start, r.end) {
+		if seg.end-cur.start > chunkBytes && cur.end > cur.start {
+			chunks = append(chunks, cur)
+			cur = region{start: cur.end}
+		}
+		cur.end = seg.end
+	}
+	cur.end = r.end
+	chunks = append(chunks, cur)
+	stmts := make([][]*Statement, len(chunks))
+	errs := make([][]*SyntaxError, len(chunks))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			stmts[i], errs[i] = f.parseSpan(c, toksIn(toks, c.start, c.end))
+		}()
+	}
+	wg.Wait()
+	for i := range chunks {
+		f.Statements = append(f.Statements, stmts[i]...)
+		f.Errors = append(f.Errors, errs[i]...)
 	}
 }
 
-func (f *File) addSyntaxError(err error, text string, base int) {
+// parseSpan parses a part of the file whose tokens are known. When it does
+// not parse as a whole it is split at top-level semicolons and each piece
+// is parsed on its own, so one bad statement does not hide the others.
+func (f *File) parseSpan(r region, toks []token) ([]*Statement, []*SyntaxError) {
+	text := f.Src[r.start:r.end]
+	stmts, err := f.statements(text, r.start, toks, false)
+	if err == nil {
+		return stmts, nil
+	}
+	stmts = nil
+	var errs []*SyntaxError
+	for _, seg := range splitTokens(toks, r.start, r.end) {
+		segText := f.Src[seg.start:seg.end]
+		part, err := f.statements(segText, seg.start, toksIn(toks, seg.start, seg.end), false)
+		if err != nil {
+			errs = append(errs, f.syntaxError(err, segText, seg.start))
+			continue
+		}
+		stmts = append(stmts, part...)
+	}
+	return stmts, errs
+}
+
+func (f *File) syntaxError(err error, text string, base int) *SyntaxError {
 	msg := err.Error()
 	off := base
-	var pe *pgerr.Error
+	var pe *pgparser.Error
 	if errors.As(err, &pe) {
 		msg = pe.Message
 		if pe.Cursorpos > 0 {
@@ -147,7 +294,7 @@ func (f *File) addSyntaxError(err error, text string, base int) {
 	if end < len(f.Src) {
 		end = off + 1
 	}
-	f.Errors = append(f.Errors, &SyntaxError{Path: f.Path, Message: msg, Span: f.lines.span(off, end)})
+	return &SyntaxError{Path: f.Path, Message: msg, Span: f.lines.span(off, end)}
 }
 
 func firstNonSpace(s string) int {
@@ -165,7 +312,7 @@ func toksIn(toks []token, start, end int) []token {
 func splitTokens(toks []token, start, end int) []region {
 	var out []region
 	segStart := start
-	depth := 0
+	depth, parens := 0, 0
 	var prev pg.Token
 	for _, t := range toks {
 		if t.comment() {
@@ -184,8 +331,14 @@ func splitTokens(toks []token, start, end int) []region {
 			if depth > 0 {
 				depth--
 			}
+		case pg.Token_ASCII_40:
+			parens++
+		case pg.Token_ASCII_41:
+			if parens > 0 {
+				parens--
+			}
 		case pg.Token_ASCII_59:
-			if depth == 0 {
+			if depth == 0 && parens == 0 {
 				out = append(out, region{segStart, t.start})
 				segStart = t.end
 			}
@@ -260,7 +413,9 @@ func longIdents(f *File, toks []token) []Ident {
 			continue
 		}
 		raw := f.Src[t.start:t.end]
-		name := raw
+		// The name PostgreSQL keeps: quoted as written, unquoted folded to
+		// lower case (ASCII only, as for UTF-8 databases).
+		name := foldIdent(raw)
 		if strings.HasPrefix(raw, `"`) {
 			name = strings.ReplaceAll(strings.Trim(raw, `"`), `""`, `"`)
 		}
@@ -269,4 +424,14 @@ func longIdents(f *File, toks []token) []Ident {
 		}
 	}
 	return out
+}
+
+func foldIdent(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
 )
@@ -32,9 +33,9 @@ func (c *converter) createFunction(s *pg.CreateFunctionStmt, st *Statement) {
 	}
 	switch fn.Language {
 	case "plpgsql":
-		fn.Body = c.plpgsqlBody(st.Text, body, st)
+		fn.body = sync.OnceValue(func() []*Statement { return c.plpgsqlBody(st.Text, body, st) })
 	case "sql":
-		fn.Body = c.sqlBody(body, st)
+		fn.body = sync.OnceValue(func() []*Statement { return c.sqlBody(body, st) })
 	}
 }
 
@@ -123,7 +124,7 @@ func (c *converter) plpgsqlBody(fnText, body string, st *Statement) []*Statement
 		if off >= 0 {
 			probe := ps.query
 			if ps.kind == "perform" {
-				probe = strings.TrimPrefix(probe, "SELECT ")
+				probe = strings.TrimLeft(strings.TrimPrefix(probe, "SELECT"), " \t\r\n")
 			}
 			if k := strings.Index(probe, "  "); k > 0 {
 				probe = probe[:k]
@@ -138,6 +139,8 @@ func (c *converter) plpgsqlBody(fnText, body string, st *Statement) []*Statement
 		switch ps.kind {
 		case "dynexecute":
 			out = append(out, c.dynamic(ps, body, off, at, st))
+		case "perform":
+			out = append(out, c.perform(ps.query, body, off, at, st)...)
 		default:
 			out = append(out, c.nested(ps.query, off, at, st)...)
 		}
@@ -145,28 +148,40 @@ func (c *converter) plpgsqlBody(fnText, body string, st *Statement) []*Statement
 	return out
 }
 
-// nested parses one statement of a body. Its span is exact when the body was
-// found in the source, else the enclosing statement's.
+// nested parses one statement of a body found at byte at of the body, which
+// sits at file offset off. Its span is exact when the text there is the
+// query, else the enclosing statement's.
 func (c *converter) nested(query string, off, at int, parent *Statement) []*Statement {
-	base := parent.Span.Start.Offset
-	exact := off >= 0 && at >= 0 && off+at+len(query) <= len(c.f.Src)
-	if exact {
-		base = off + at
+	if off >= 0 && at >= 0 && strings.HasPrefix(c.f.Src[off+at:], query) {
+		return c.nestedAt(query, off+at, off+at, parent)
 	}
+	return c.nestedAt(query, -1, -1, parent)
+}
+
+// nestedAt parses query as if it started at file offset base; start is
+// where its span begins (PERFORM x is handed over as "SELECT x", which has
+// no source of its own). base < 0: the query was not found in the source.
+func (c *converter) nestedAt(query string, base, start int, parent *Statement) []*Statement {
 	res, err := pg.Parse(query)
 	if err != nil || len(res.Stmts) == 0 {
 		return nil
 	}
+	exact := base >= 0
 	var toks []token
+	cbase := parent.Span.Start.Offset
 	if exact {
+		cbase = base
 		toks, _ = scan(query, base)
 	}
-	sub := &converter{f: c.f, base: base, toks: toks}
+	sub := &converter{f: c.f, base: cbase, toks: toks}
 	var out []*Statement
 	for _, raw := range res.Stmts {
 		st := &Statement{Text: query, Span: parent.Span, Nested: true}
 		if exact {
-			st.Span = c.f.lines.span(base, base+len(strings.TrimRight(query, " \t\r\n;")))
+			end := base + len(strings.TrimRight(query, " \t\r\n;"))
+			st.Span = c.f.lines.span(start, end)
+			st.Text = c.f.Src[start:end]
+			st.LongIdents = longIdents(c.f, toksIn(toks, start, end))
 		}
 		sub.convert(raw.Stmt, st)
 		out = append(out, st)
@@ -174,11 +189,51 @@ func (c *converter) nested(query string, off, at int, parent *Statement) []*Stat
 	return out
 }
 
+// perform parses PERFORM expr, which PL/pgSQL hands over as the source
+// text with PERFORM replaced by SELECT (at is where expr starts in the
+// body); the span runs from PERFORM.
+func (c *converter) perform(query, body string, off, at int, parent *Statement) []*Statement {
+	const sel, kw = "SELECT", "PERFORM"
+	if off < 0 || at < 0 || !strings.HasPrefix(query, sel) {
+		return c.nestedAt(query, -1, -1, parent)
+	}
+	k := keywordBefore(body, at, kw)
+	if k == at || !strings.HasPrefix(body[k+len(kw):], query[len(sel):]) {
+		return c.nestedAt(query, -1, -1, parent)
+	}
+	return c.nestedAt(query, off+k+len(kw)-len(sel), off+k, parent)
+}
+
+// keywordBefore returns the offset of kw when it precedes at in body,
+// separated by white space and line comments only; else at.
+func keywordBefore(body string, at int, kw string) int {
+	head := strings.TrimRight(body[:at], " \t\r\n")
+	// Line comments between the keyword and what follows.
+	for {
+		line := head[strings.LastIndexByte(head, '\n')+1:]
+		i := strings.Index(line, "--")
+		if i < 0 {
+			break
+		}
+		head = strings.TrimRight(head[:len(head)-len(line)+i], " \t\r\n")
+	}
+	if len(head) >= len(kw) && strings.EqualFold(head[len(head)-len(kw):], kw) {
+		return len(head) - len(kw)
+	}
+	return at
+}
+
 // dynamic handles EXECUTE: a single string literal is parsed like any
 // statement; anything built at run time is marked as not analysable.
 func (c *converter) dynamic(ps plStmt, body string, off, at int, parent *Statement) *Statement {
 	span := parent.Span
-	if off >= 0 && at >= 0 {
+	found := off >= 0 && at >= 0 && strings.HasPrefix(body[at:], ps.query)
+	switch {
+	case found:
+		// From EXECUTE to the end of the query expression (INTO and USING
+		// clauses, when present, are left out).
+		span = c.f.lines.span(off+keywordBefore(body, at, "EXECUTE"), off+at+len(strings.TrimRight(ps.query, " \t\r\n")))
+	case off >= 0 && at >= 0:
 		end := off + at
 		if nl := strings.IndexByte(body[at:], '\n'); nl >= 0 {
 			end += nl
@@ -191,7 +246,15 @@ func (c *converter) dynamic(ps plStmt, body string, off, at int, parent *Stateme
 		if sel := res.Stmts[0].Stmt.GetSelectStmt(); sel != nil && len(sel.TargetList) == 1 {
 			if rt := sel.TargetList[0].GetResTarget(); rt != nil {
 				if ac := rt.Val.GetAConst(); ac != nil && ac.GetSval() != nil {
-					if inner := c.nested(ac.GetSval().Sval, -1, -1, &Statement{Span: span}); len(inner) == 1 {
+					sval := ac.GetSval().Sval
+					var inner []*Statement
+					// The literal's text is the source when it has no escapes.
+					if k := strings.Index(ps.query, sval); found && k >= 0 && sval != "" {
+						inner = c.nestedAt(sval, off+at+k, off+at+k, parent)
+					} else {
+						inner = c.nestedAt(sval, -1, -1, &Statement{Span: span})
+					}
+					if len(inner) == 1 {
 						return inner[0]
 					}
 				}
@@ -199,7 +262,10 @@ func (c *converter) dynamic(ps plStmt, body string, off, at int, parent *Stateme
 		}
 	}
 	st := &Statement{Node: &Other{}, Tag: "EXECUTE", Text: strings.TrimSpace(body[max(at, 0):]), Span: span, Nested: true, Dynamic: true}
-	if i := strings.IndexByte(st.Text, '\n'); i >= 0 {
+	if found {
+		st.Text = c.f.Src[span.Start.Offset:span.End.Offset]
+	}
+	if i := strings.IndexByte(st.Text, '\n'); i >= 0 && !found {
 		st.Text = st.Text[:i]
 	}
 	st.Text = strings.TrimRight(st.Text, "; \t\r")

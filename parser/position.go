@@ -62,14 +62,33 @@ func charToByte(s string, charPos int) int {
 	if charPos <= 1 {
 		return 0
 	}
-	n := 0
-	for i := range s {
+	// Step through characters as PostgreSQL does (pg_utf_mblen): by the
+	// length the lead byte announces, so invalid UTF-8 counts the same.
+	n, i := 0, 0
+	for i < len(s) {
 		if n == charPos-1 {
 			return i
 		}
+		i += pgCharLen(s[i])
 		n++
 	}
 	return len(s)
+}
+
+// pgCharLen is the length of the UTF-8 character led by b, as PostgreSQL
+// counts it.
+func pgCharLen(b byte) int {
+	switch {
+	case b&0x80 == 0:
+		return 1
+	case b&0xe0 == 0xc0:
+		return 2
+	case b&0xf0 == 0xe0:
+		return 3
+	case b&0xf8 == 0xf0:
+		return 4
+	}
+	return 1
 }
 
 // LineText returns the text of the 1-based line without its line break.

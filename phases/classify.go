@@ -23,6 +23,13 @@ type Info struct {
 
 // Classify says what st does, given the catalog as it was just before st.
 func Classify(st *parser.Statement, cat *schema.Catalog, pgVersion int) Info {
+	return classify(st, cat, pgVersion, 0)
+}
+
+// maxDepth bounds how deep calls are followed (functions may recurse).
+const maxDepth = 3
+
+func classify(st *parser.Statement, cat *schema.Catalog, pgVersion, depth int) Info {
 	var in Info
 	switch n := st.Node.(type) {
 	case *parser.CreateTable:
@@ -47,7 +54,8 @@ func Classify(st *parser.Statement, cat *schema.Catalog, pgVersion int) Info {
 				in.Scan = true
 			}
 			if n.Unique && !freshColumns(cat, n.Table, n.Columns) {
-				in.contract(fmt.Sprintf("unique index on existing columns of %q: the old color's writes may violate it", n.Table.String()))
+				in.Class = Contract // tightening only: not expand as well
+				in.Reason = fmt.Sprintf("unique index on existing columns of %q: the old color's writes may violate it", n.Table.String())
 			}
 		}
 	case *parser.Drop:
@@ -63,8 +71,7 @@ func Classify(st *parser.Statement, cat *schema.Catalog, pgVersion int) Info {
 			in.lock(AccessExclusive, n.Table)
 		}
 	case *parser.SetSchema:
-		fresh := n.Object == "table" && cat.FreshTable(n.Name)
-		if !fresh {
+		if !FreshObject(cat, n.Object, n.Name) {
 			in.breaking(fmt.Sprintf("moving %s %q to schema %q breaks the running color, which looks for it in the old schema", n.Object, n.Name.String(), n.NewSchema))
 			if n.Object == "table" {
 				in.lock(AccessExclusive, n.Name)
@@ -85,7 +92,7 @@ func Classify(st *parser.Statement, cat *schema.Catalog, pgVersion int) Info {
 			in.lock(ShareRowExclusive, ct.Table)
 		}
 	case *parser.Do:
-		classifyBody(&in, n.Body, cat, pgVersion)
+		classifyBody(&in, cat.Runs(st), cat, pgVersion, depth)
 	case *parser.Truncate:
 		for _, t := range n.Tables {
 			if !cat.FreshTable(t) {
@@ -115,8 +122,10 @@ func Classify(st *parser.Statement, cat *schema.Catalog, pgVersion int) Info {
 			}
 		}
 	case *parser.Grant:
-		if n.Revoke {
+		if n.Revoke && !freshObjects(cat, n.Object, n.Objects) {
 			in.contract("revoking privileges the running color may use")
+		} else if n.Revoke {
+			in.Class = None
 		} else {
 			in.Class = Expand
 		}
@@ -152,20 +161,19 @@ func Classify(st *parser.Statement, cat *schema.Catalog, pgVersion int) Info {
 			in.lock(AccessExclusive, n.View)
 		}
 	case *parser.Select, *parser.Call:
-		for _, name := range st.Calls {
-			if fn := cat.Function(name); fn != nil {
-				classifyBody(&in, fn.Body, cat, pgVersion)
-			}
-		}
+		classifyBody(&in, cat.Runs(st), cat, pgVersion, depth)
 	}
 	return in
 }
 
 // classifyBody merges the classes of the statements of a DO block or of a
 // function the statement calls.
-func classifyBody(in *Info, body []*parser.Statement, cat *schema.Catalog, pgVersion int) {
+func classifyBody(in *Info, body []*parser.Statement, cat *schema.Catalog, pgVersion, depth int) {
+	if depth >= maxDepth {
+		return
+	}
 	for _, b := range body {
-		bi := Classify(b, cat, pgVersion)
+		bi := classify(b, cat, pgVersion, depth+1)
 		in.merge(bi)
 	}
 }
@@ -232,35 +240,46 @@ func freshColumns(cat *schema.Catalog, t parser.QName, cols []string) bool {
 	return true
 }
 
+// freshObjects reports whether every object is new in this release.
+func freshObjects(cat *schema.Catalog, object string, names []parser.QName) bool {
+	for _, q := range names {
+		if !FreshObject(cat, object, q) {
+			return false
+		}
+	}
+	return len(names) > 0
+}
+
+// requiresUnsetColumn reports whether making col required would reject the
+// running color's inserts: it was added in this release (so the running
+// color does not set it), has no default and is not NOT NULL already.
+func requiresUnsetColumn(tab *schema.Table, col string) bool {
+	c := tab.Column(col)
+	return c != nil && !c.NotNull && (c.Default == nil || c.Default.Null)
+}
+
+func unsetColumnReason(t parser.QName, col string) string {
+	return fmt.Sprintf("column %q of %q, added in this release without a default, becomes NOT NULL: the running color's inserts do not set it and fail", col, t.String())
+}
+
 func renamedName(n *parser.Rename) string {
-	if n.Object == "column" || n.Object == "attribute" {
+	switch n.Object {
+	case "column", "attribute":
 		return n.Table.String() + "." + n.Old
+	case "schema":
+		return n.Old
 	}
 	return n.Name.String()
 }
 
 func renamedFresh(n *parser.Rename, cat *schema.Catalog) bool {
 	switch n.Object {
-	case "table", "foreign table":
-		return cat.FreshTable(n.Table)
 	case "column":
-		if cat.FreshTable(n.Table) {
-			return true
-		}
-		col := cat.Table(n.Table).Column(n.Old)
-		return col != nil && cat.Fresh(col.Origin)
-	case "view", "materialized view":
-		return cat.Fresh(cat.ViewOrigin(n.Name))
-	case "type":
-		e := cat.Enum(n.Name)
-		return e != nil && cat.Fresh(e.Origin)
-	case "sequence":
-		return cat.Fresh(cat.SequenceOrigin(n.Name))
-	case "function", "procedure":
-		fn := cat.Function(n.Name.Name)
-		return fn != nil && cat.Fresh(fn.Origin)
+		return FreshColumn(cat, n.Table, n.Old)
+	case "schema":
+		return FreshObject(cat, n.Object, parser.QName{Name: n.Old})
 	}
-	return false
+	return FreshObject(cat, n.Object, n.Name)
 }
 
 func classifyDrop(in *Info, n *parser.Drop, cat *schema.Catalog) {
@@ -303,7 +322,9 @@ func classifyDrop(in *Info, n *parser.Drop, cat *schema.Catalog) {
 					in.lock(AccessExclusive, n.On[i])
 				}
 			}
-		case "extension", "schema", "domain", "aggregate", "collation", "publication", "event trigger", "operator", "cast":
+		case "schema":
+			fresh = FreshObject(cat, n.Object, q)
+		case "extension", "domain", "aggregate", "collation", "publication", "event trigger", "operator", "cast":
 		default:
 			continue
 		}
@@ -337,7 +358,7 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			if cd.PrimaryKey || cd.Unique {
 				in.Scan = true
 			}
-			if !fresh && cd.NotNull && cd.Default == nil && !cd.Identity && !cd.Serial() && !cd.Generated {
+			if !fresh && cd.NotNull && (cd.Default == nil || cd.Default.Null) && !cd.Identity && !cd.Serial() && !cd.Generated {
 				in.breaking(fmt.Sprintf("column %q of %q is NOT NULL without a default: the running color's inserts do not set it and fail", cd.Name, n.Table.String()))
 			}
 		case parser.DropColumn:
@@ -357,12 +378,24 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 		case parser.SetDefault:
 			in.expand()
 		case parser.DropDefault:
-			if !fresh && !freshColumns(cat, n.Table, []string{cmd.Column}) {
+			switch {
+			case fresh:
+			case !freshColumns(cat, n.Table, []string{cmd.Column}):
 				in.contract(fmt.Sprintf("dropping the default of %q.%q: the running color's inserts may rely on it", n.Table.String(), cmd.Column))
+			case tab.Column(cmd.Column).NotNull:
+				// A NOT NULL column of this release loses the default the
+				// running color's inserts relied on without knowing it.
+				in.breaking(unsetColumnReason(n.Table, cmd.Column))
 			}
 		case parser.SetNotNull:
-			if !fresh && !freshColumns(cat, n.Table, []string{cmd.Column}) {
+			switch {
+			case fresh:
+			case !freshColumns(cat, n.Table, []string{cmd.Column}):
 				in.contract(fmt.Sprintf("SET NOT NULL on %q.%q: the running color may still write NULL", n.Table.String(), cmd.Column))
+			case requiresUnsetColumn(tab, cmd.Column):
+				in.breaking(unsetColumnReason(n.Table, cmd.Column))
+			default:
+				in.expand()
 			}
 			if !(pgVersion >= 12 && tab.HasValidatedNotNullCheck(cmd.Column)) {
 				in.Scan = true
@@ -383,9 +416,12 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			if !k.NotValid && k.UsingIndex == "" {
 				in.Scan = true
 			}
-			if fresh || freshColumns(cat, n.Table, k.Columns) {
+			switch {
+			case !fresh && k.NotNullColumn != "" && freshColumns(cat, n.Table, k.Columns) && requiresUnsetColumn(tab, k.NotNullColumn):
+				in.breaking(unsetColumnReason(n.Table, k.NotNullColumn))
+			case fresh || freshColumns(cat, n.Table, k.Columns):
 				in.expand()
-			} else {
+			default:
 				in.contract(fmt.Sprintf("new %s constraint on existing columns of %q: the running color's writes may violate it", k.Kind, n.Table.String()))
 			}
 		case parser.ValidateConstraint:

@@ -49,9 +49,13 @@ func (c *Catalog) Apply(st *parser.Statement) {
 			c.views[n.View.Key()] = c.file
 		}
 	case *parser.CreateFunction:
-		c.functions[strings.ToLower(n.Name.Name)] = &Function{Name: n.Name, Body: n.Body, Origin: c.file}
+		c.functions[strings.ToLower(n.Name.Name)] = &Function{Name: n.Name, Def: n, Origin: c.file}
 	case *parser.CreateSequence:
 		c.sequences[n.Name.Key()] = c.file
+	case *parser.CreateSchema:
+		if _, ok := c.schemas[n.Name]; !ok {
+			c.schemas[n.Name] = c.file
+		}
 	case *parser.Do:
 		for _, b := range n.Body {
 			c.Apply(b)
@@ -119,6 +123,9 @@ func defaultConstraintName(table string, k *parser.Constraint) string {
 	}[k.Kind]
 	if k.Kind == parser.ConstraintPrimaryKey {
 		return table + "_pkey"
+	}
+	if k.Kind == parser.ConstraintCheck && len(k.Columns) != 1 {
+		return table + "_check" // PostgreSQL names a check after its column only when it has one
 	}
 	return table + "_" + strings.Join(k.Columns, "_") + "_" + suffix
 }
@@ -222,6 +229,7 @@ func (c *Catalog) drop(object string, q parser.QName) {
 	case "sequence":
 		delete(c.sequences, key)
 	case "schema":
+		delete(c.schemas, q.Name)
 		prefix := q.Name + "."
 		for k := range c.tables {
 			if strings.HasPrefix(k, prefix) {

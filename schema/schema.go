@@ -17,12 +17,13 @@ type Catalog struct {
 	views     map[string]int
 	functions map[string]*Function
 	sequences map[string]int
+	schemas   map[string]int
 	// file is the ordinal of the file being replayed; objects remember the
 	// file that created them.
 	file int
-	// pendingFrom is the first file ordinal that is not deployed yet:
-	// objects created at or after it are unknown to the running color.
-	pendingFrom int
+	// pending holds the ordinals of the files of the release being
+	// deployed: objects they create are unknown to the running color.
+	pending map[int]bool
 }
 
 // Table is a table or partition.
@@ -70,30 +71,40 @@ type Enum struct {
 	Origin int
 }
 
-// Function is a function or procedure with the statements its body runs.
+// Function is a function or procedure.
 type Function struct {
 	Name   parser.QName
-	Body   []*parser.Statement
+	Def    *parser.CreateFunction
 	Origin int
 }
+
+// Body returns the statements the function runs (parsed on first use).
+func (f *Function) Body() []*parser.Statement { return f.Def.Body() }
 
 // New returns an empty catalog.
 func New() *Catalog {
 	return &Catalog{
 		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{},
 		views: map[string]int{}, functions: map[string]*Function{}, sequences: map[string]int{},
+		pending: map[int]bool{},
+		schemas: map[string]int{},
 	}
 }
 
 // BeginFile starts the replay of the file with the given ordinal (1-based,
-// increasing). Unless SetPending said otherwise, only objects created by
-// this file count as not deployed.
+// increasing). pending marks the file as part of the release being
+// deployed; objects created by the file being replayed always count as
+// not deployed, and so do those of earlier pending files.
 func (c *Catalog) BeginFile(ordinal int, pending bool) {
 	c.file = ordinal
-	if !pending || c.pendingFrom == 0 {
-		c.pendingFrom = ordinal
+	if pending {
+		c.pending[ordinal] = true
 	}
 }
+
+// Pending reports whether the file with ordinal origin belongs to the
+// release being deployed.
+func (c *Catalog) Pending(origin int) bool { return c.pending[origin] }
 
 // File returns the ordinal of the file being replayed.
 func (c *Catalog) File() int { return c.file }
@@ -101,7 +112,7 @@ func (c *Catalog) File() int { return c.file }
 // Fresh reports whether an object created by the file with ordinal origin
 // is unknown to the running application: created by the file being replayed
 // or by an earlier file of the same pending release.
-func (c *Catalog) Fresh(origin int) bool { return origin > 0 && origin >= c.pendingFrom }
+func (c *Catalog) Fresh(origin int) bool { return origin > 0 && (origin == c.file || c.pending[origin]) }
 
 // Table returns the table named q, or nil.
 func (c *Catalog) Table(q parser.QName) *Table { return c.tables[q.Key()] }
@@ -203,3 +214,35 @@ func (c *Catalog) ViewOrigin(q parser.QName) int { return c.views[q.Key()] }
 
 // SequenceOrigin returns the ordinal of the file that created a sequence, 0 if unknown.
 func (c *Catalog) SequenceOrigin(q parser.QName) int { return c.sequences[q.Key()] }
+
+// SchemaOrigin returns the ordinal of the file that created a schema, 0 if unknown.
+func (c *Catalog) SchemaOrigin(name string) int { return c.schemas[name] }
+
+// Runs returns the statements st runs besides itself: the body of a DO
+// block, or the bodies of the functions it calls that the catalog knows.
+// Statements of a function defined in another file take st's position, so
+// findings point at the call in the file being linted.
+func (c *Catalog) Runs(st *parser.Statement) []*parser.Statement {
+	switch n := st.Node.(type) {
+	case *parser.Do:
+		return n.Body
+	case *parser.Select, *parser.Call:
+		var out []*parser.Statement
+		for _, name := range st.Calls {
+			fn := c.Function(name)
+			if fn == nil {
+				continue
+			}
+			for _, b := range fn.Body() {
+				if fn.Origin != c.file {
+					cp := *b
+					cp.Span = st.Span
+					b = &cp
+				}
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	return nil
+}
