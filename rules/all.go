@@ -56,6 +56,11 @@ var all = []*Rule{
 	RLSOrPrivilegeChange,
 	MixedExpandContract,
 
+	// Releases (lint --changed-since)
+	ModifiedReleasedMigration,
+	ContractTooEarly,
+	ContractWithoutExpand,
+
 	// Transactions and identifiers
 	IdentifierTooLong,
 	TransactionNesting,

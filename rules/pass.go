@@ -43,6 +43,14 @@ type Pass struct {
 	// File hook), nested ones included, in execution order.
 	Stmts []*Stmt
 
+	// Release is set when a release is being linted (lint --changed-since);
+	// Info then says whether this file belongs to it.
+	Release  bool
+	Info     FileInfo
+	Releases []Release
+
+	files []*parser.File // the set, in order
+
 	rule   *Rule
 	stmt   *Stmt
 	report func(Finding)
@@ -66,3 +74,12 @@ func (p *Pass) Reportf(span parser.Span, format string, args ...any) {
 // Fresh reports whether table t is new in this release, so locking it
 // blocks no one.
 func (p *Pass) Fresh(t parser.QName) bool { return p.Catalog.FreshTable(t) }
+
+// OriginPath returns the path of the file of the set with the given
+// ordinal (as schema objects record it), "" if unknown.
+func (p *Pass) OriginPath(ordinal int) string {
+	if ordinal < 1 || ordinal > len(p.files) {
+		return ""
+	}
+	return p.files[ordinal-1].Path
+}

@@ -105,13 +105,18 @@ func TestRuleCases(t *testing.T) {
 			if _, err := os.Stat(dir); err != nil {
 				t.Skipf("no cases (reported by TestCatalog)")
 			}
-			runner, err := rules.NewRunner(rules.Config{Only: []string{r.ID}})
+			rel := readRelease(t, dir)
+			cfg := rules.Config{Only: []string{r.ID}, PGVersion: pgVersion(t, dir)}
+			if rel != nil {
+				cfg.Releases = rel.releases
+			}
+			runner, err := rules.NewRunner(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := map[string]int{}
 			want := map[string]int{}
-			for _, res := range lintDir(t, runner, dir) {
+			for _, res := range lintDirRelease(t, runner, dir, rel) {
 				for _, f := range res.Findings {
 					if f.Suppressed == nil {
 						got[fmt.Sprintf("%s:%d: %s", f.Path, f.Span.Start.Line, f.Rule)]++
@@ -130,7 +135,59 @@ func TestRuleCases(t *testing.T) {
 	}
 }
 
+// release describes a case folder linted as a release: its RELEASE file
+// holds lines "release FILE" (added in the release), "modified FILE"
+// (released earlier, then edited) and "stopped_using NAME".
+type release struct {
+	inRelease, modified map[string]bool
+	releases            []rules.Release
+}
+
+func readRelease(t *testing.T, dir string) *release {
+	data, err := os.ReadFile(filepath.Join(dir, "RELEASE"))
+	if err != nil {
+		return nil
+	}
+	r := &release{inRelease: map[string]bool{}, modified: map[string]bool{}}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		switch f[0] {
+		case "release":
+			r.inRelease[f[1]] = true
+		case "modified":
+			r.modified[f[1]] = true
+		case "stopped_using":
+			r.releases = append(r.releases, rules.Release{Name: "earlier", StoppedUsing: []string{f[1]}})
+		default:
+			t.Fatalf("%s/RELEASE: unknown line %q", dir, line)
+		}
+	}
+	return r
+}
+
+// pgVersion reads the PostgreSQL version a case folder is linted for from
+// its PG_VERSION file (default 15); a folder may hold sub-folders with
+// their own versions.
+func pgVersion(t *testing.T, dir string) int {
+	data, err := os.ReadFile(filepath.Join(dir, "PG_VERSION"))
+	if err != nil {
+		return 15
+	}
+	var v int
+	if _, err := fmt.Sscan(string(data), &v); err != nil {
+		t.Fatalf("%s/PG_VERSION: %v", dir, err)
+	}
+	return v
+}
+
 func lintDir(t *testing.T, runner *rules.Runner, dir string) []*rules.FileResult {
+	return lintDirRelease(t, runner, dir, nil)
+}
+
+func lintDirRelease(t *testing.T, runner *rules.Runner, dir string, rel *release) []*rules.FileResult {
 	t.Helper()
 	sets, err := parser.Collect([]string{dir})
 	if err != nil {
@@ -146,7 +203,16 @@ func lintDir(t *testing.T, runner *rules.Runner, dir string) []*rules.FileResult
 			}
 			files = append(files, parser.Parse(p, data, parser.SideOptions(p)))
 		}
-		out = append(out, runner.RunSet(files)...)
+		if rel == nil {
+			out = append(out, runner.RunSet(files)...)
+			continue
+		}
+		infos := make([]rules.FileInfo, len(files))
+		for i, f := range files {
+			base := filepath.Base(f.Path)
+			infos[i] = rules.FileInfo{InRelease: rel.inRelease[base], Modified: rel.modified[base], Report: true}
+		}
+		out = append(out, runner.RunRelease(files, infos)...)
 	}
 	return out
 }

@@ -22,10 +22,29 @@ type Config struct {
 	Severity map[string]Severity
 	// AssumeInTransaction treats plain files as wrapped in a transaction.
 	AssumeInTransaction bool
-	// PendingFrom, when > 0, is the ordinal (1-based) of the first file of
-	// a set that is not deployed yet; objects created from it on are new
-	// to the running color. By default only the file itself is.
-	PendingFrom int
+	// Releases list what each earlier release stopped using, for the
+	// release-aware rules.
+	Releases []Release
+}
+
+// Release is an earlier release and what the application stopped using in
+// it: "table" or "table.column" names.
+type Release struct {
+	Name         string
+	StoppedUsing []string
+}
+
+// FileInfo is what the driver knows of a file besides its content.
+type FileInfo struct {
+	// InRelease marks a file of the release being deployed: added since
+	// the base revision. The objects it creates are new to the running color.
+	InRelease bool
+	// Modified marks a file that existed at the base revision with other
+	// content: a migration that is already released was edited. Its
+	// objects are deployed already.
+	Modified bool
+	// Report is false for files that are replayed only to build the schema.
+	Report bool
 }
 
 // FileResult is the outcome for one file.
@@ -114,25 +133,51 @@ func (r *Runner) Enabled(id string) bool {
 // RunSet lints the files of one migration set in order, replaying each into
 // the catalog the next ones see.
 func (r *Runner) RunSet(files []*parser.File) []*FileResult {
+	return r.RunRelease(files, nil)
+}
+
+// RunRelease lints a migration set in which some files form the release
+// being deployed. infos[i] describes files[i]; a nil infos reports every
+// file with no release. Only files marked Report are returned.
+func (r *Runner) RunRelease(files []*parser.File, infos []FileInfo) []*FileResult {
 	cat := schema.New()
 	out := make([]*FileResult, 0, len(files))
 	for i, f := range files {
-		pending := r.cfg.PendingFrom > 0 && i+1 >= r.cfg.PendingFrom
-		cat.BeginFile(i+1, pending)
-		out = append(out, r.runFile(f, cat))
+		info := FileInfo{Report: true}
+		if infos != nil {
+			info = infos[i]
+		}
+		cat.BeginFile(i+1, info.InRelease)
+		if !info.Report {
+			replay(f.Statements, cat, 0)
+			continue
+		}
+		out = append(out, r.runFile(f, cat, info, infos != nil, files))
 	}
 	return out
 }
 
-func (r *Runner) runFile(f *parser.File, cat *schema.Catalog) *FileResult {
+// replay records statements in the catalog without checking them.
+func replay(stmts []*parser.Statement, cat *schema.Catalog, depth int) {
+	for _, st := range stmts {
+		if depth < maxCallDepth {
+			replay(cat.Runs(st), cat, depth+1)
+		}
+		if _, isDo := st.Node.(*parser.Do); !isDo {
+			cat.Apply(st)
+		}
+	}
+}
+
+func (r *Runner) runFile(f *parser.File, cat *schema.Catalog, info FileInfo, release bool, files []*parser.File) *FileResult {
 	res := &FileResult{File: f}
-	pass := &Pass{File: f, Catalog: cat, PGVersion: r.cfg.PGVersion}
+	pass := &Pass{File: f, Catalog: cat, PGVersion: r.cfg.PGVersion, Release: release, Info: info, Releases: r.cfg.Releases, files: files}
 	pass.report = func(fd Finding) { res.Findings = append(res.Findings, fd) }
 
 	tx := newTxTracker(f, r.cfg.AssumeInTransaction)
 	for i, st := range f.Statements {
 		s := tx.next(st, i, nil)
-		r.visit(pass, s, cat, tx, res)
+		r.visit(pass, s, cat, tx, res, 0)
 	}
 	res.Stmts = pass.Stmts
 
@@ -159,7 +204,10 @@ func (r *Runner) runFile(f *parser.File, cat *schema.Catalog) *FileResult {
 // visit runs the statement hooks on s and on the statements it runs (a DO
 // body, the body of a function defined earlier that it calls), then
 // records s in the catalog.
-func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, res *FileResult) {
+// maxCallDepth bounds how deep calls are followed (functions may recurse).
+const maxCallDepth = 3
+
+func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, res *FileResult, depth int) {
 	s.Info = phases.Classify(s.Statement, cat, r.cfg.PGVersion)
 	s.Class = s.Info.Class
 	pass.Stmts = append(pass.Stmts, s)
@@ -171,19 +219,10 @@ func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, 
 			rule.Stmt(pass, s)
 		}
 	}
-	var body []*parser.Statement
-	switch n := s.Node.(type) {
-	case *parser.Do:
-		body = n.Body
-	case *parser.Select, *parser.Call:
-		for _, name := range s.Calls {
-			if fn := cat.Function(name); fn != nil {
-				body = append(body, fn.Body...)
-			}
+	if depth < maxCallDepth {
+		for _, b := range cat.Runs(s.Statement) {
+			r.visit(pass, tx.nested(b, s), cat, tx, res, depth+1)
 		}
-	}
-	for _, b := range body {
-		r.visit(pass, tx.nested(b, s), cat, tx, res)
 	}
 	if _, isDo := s.Node.(*parser.Do); !isDo {
 		cat.Apply(s.Statement)
@@ -375,7 +414,11 @@ func (t *txTracker) next(st *parser.Statement, idx int, parent *Stmt) *Stmt {
 				t.count++
 				t.cur = t.count
 			}
+			// BEGIN itself runs in the tool's transaction when there is one.
+			s.Tx, s.ToolTx = t.cur, t.toolTx && !t.explicit
+			s.LockTimeout, s.StatementTimeout = t.lockTO, t.stmtTO
 			t.explicit = true
+			return s
 		case parser.TxCommit, parser.TxRollback, parser.TxPrepare:
 			s.Tx = t.cur
 			s.ToolTx = t.toolTx && !t.explicit
@@ -384,7 +427,8 @@ func (t *txTracker) next(st *parser.Statement, idx int, parent *Stmt) *Stmt {
 			return s
 		}
 	}
-	if set, ok := st.Node.(*parser.SetParam); ok {
+	// SET LOCAL outside a transaction block has no effect.
+	if set, ok := st.Node.(*parser.SetParam); ok && !(set.Local && t.cur == 0) {
 		on := !set.Reset && set.Value != "0" && set.Value != ""
 		switch set.Name {
 		case "lock_timeout":

@@ -1,0 +1,59 @@
+package rules
+
+import (
+	"strconv"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+)
+
+var AddingForeignKeyConstraint = &Rule{
+	ID:       "adding-foreign-key-constraint",
+	Summary:  "ADD FOREIGN KEY without NOT VALID on an existing table",
+	Help:     "add the foreign key NOT VALID, then VALIDATE CONSTRAINT in a separate transaction",
+	Severity: Warning,
+	Since:    "0.1.0",
+	Doc: `**Why.** Adding a foreign key checks that every existing row has its referenced row. The
+check runs while the ALTER TABLE holds SHARE ROW EXCLUSIVE on both the referencing and the
+referenced table: neither color can insert, update or delete rows of either table until every
+row has been looked up, and the queries queued behind the migration pile up.
+
+**Lock.** SHARE ROW EXCLUSIVE on both tables (blocks writes) for the whole check.
+**Rewrite.** No; the referencing table is scanned and the referenced one probed.
+
+**Safe recipe.** Add the foreign key NOT VALID: it is recorded with a brief lock and enforced
+for new rows at once. Validate it in a separate transaction: VALIDATE CONSTRAINT takes SHARE
+UPDATE EXCLUSIVE on the referencing table and ROW SHARE on the referenced one, so writes go on.
+
+` + "```sql" + `
+-- before
+ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+    FOREIGN KEY (customer_id) REFERENCES customers (id);
+-- after
+ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+    FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+-- in a later transaction (or migration)
+ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
+` + "```" + `
+
+CHECK constraints are reported by constraint-missing-not-valid, and a VALIDATE in the same
+transaction as the ADD by validate-in-same-transaction. Foreign keys on tables created in the
+same release are not flagged: their rows are the migration's own.`,
+	Stmt: func(p *Pass, s *Stmt) {
+		n, ok := s.Node.(*parser.AlterTable)
+		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+			return
+		}
+		for _, c := range n.Cmds {
+			k := c.Constraint
+			if c.Op != parser.AddConstraint || k == nil || k.Kind != parser.ConstraintForeignKey || k.NotValid {
+				continue
+			}
+			ref := "its referenced table"
+			if k.References != nil {
+				ref = strconv.Quote(k.References.Table.String())
+			}
+			p.Reportf(siteOf(s), "adding foreign key%s to %q without NOT VALID blocks writes to %q and %s while every row is checked", constraintLabel(k), n.Table.String(), n.Table.String(), ref)
+			return
+		}
+	},
+}

@@ -1,0 +1,58 @@
+package rules
+
+import "github.com/bgmigrate/bgmigrate/parser"
+
+var AddingNotNullableField = &Rule{
+	ID:       "adding-not-nullable-field",
+	Summary:  "SET NOT NULL on an existing table without a validated CHECK (col IS NOT NULL)",
+	Help:     "add CHECK (col IS NOT NULL) NOT VALID, validate it in another transaction, then SET NOT NULL and drop the check",
+	Severity: Warning,
+	Since:    "0.1.0",
+	Doc: `**Why.** ALTER COLUMN … SET NOT NULL reads every row to make sure none is NULL, while holding
+the ACCESS EXCLUSIVE lock of the ALTER TABLE: on a large table neither color can read or write
+it for the whole scan, and the queries queued behind the migration pile up. From PostgreSQL
+12 on, the scan is skipped when a validated CHECK (col IS NOT NULL) constraint already proves
+it, and such a check can be validated under a weak lock.
+
+**Lock.** ACCESS EXCLUSIVE for the whole scan. **Rewrite.** No; the table is scanned.
+
+**Safe recipe.** On PostgreSQL 12+, four steps; the VALIDATE must run in a transaction of its
+own (see validate-in-same-transaction).
+
+` + "```sql" + `
+-- before
+ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;
+-- after
+ALTER TABLE orders ADD CONSTRAINT orders_customer_id_not_null
+    CHECK (customer_id IS NOT NULL) NOT VALID;            -- instant
+ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_not_null; -- scans, writes go on
+ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;  -- instant: the check proves it
+ALTER TABLE orders DROP CONSTRAINT orders_customer_id_not_null;
+` + "```" + `
+
+Before PostgreSQL 12 there is no lock-free way: keep the CHECK constraint instead of NOT
+NULL, or schedule the statement in a maintenance window. Whether the running color may still
+write NULL is a different question, answered by tightening-constraint. Tables created in the
+same release are not flagged.`,
+	Stmt: func(p *Pass, s *Stmt) {
+		n, ok := s.Node.(*parser.AlterTable)
+		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+			return
+		}
+		tab := p.Catalog.Table(n.Table)
+		for _, c := range n.Cmds {
+			if c.Op != parser.SetNotNull {
+				continue
+			}
+			if p.PGVersion >= 12 && tab.HasValidatedNotNullCheck(c.Column) {
+				continue
+			}
+			if p.PGVersion < 12 {
+				p.Reportf(siteOf(s), "setting %q.%q NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock", n.Table.String(), c.Column)
+			} else {
+				p.Reportf(siteOf(s), "setting %q.%q NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock: no validated CHECK (%s IS NOT NULL) proves it first", n.Table.String(), c.Column, c.Column)
+			}
+			return
+		}
+	},
+}

@@ -1,0 +1,48 @@
+package rules
+
+import (
+	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/phases"
+)
+
+var BanSetSchema = &Rule{
+	ID:       "ban-set-schema",
+	Summary:  "ALTER … SET SCHEMA of an object the running color uses",
+	Help:     "create the object (or a view or wrapper) in the new schema as an expand step; drop the old one after the old color is retired",
+	Severity: Error,
+	Since:    "0.1.0",
+	Doc: `**Why.** Moving an object to another schema renames it: the old color, which names it by
+the old schema or finds it through its search_path, fails at once with "does not exist".
+
+**Lock.** ACCESS EXCLUSIVE on the object, briefly. **Rewrite.** No; the data stays where it
+is.
+
+**Class.** breaking: split it into expand and contract steps.
+
+**Safe recipe.**
+1. Expand: make the object reachable under the new schema too (a view over a table, a
+   wrapper function, or a new table kept in sync with a trigger).
+2. Release: the new color uses the new schema.
+3. Contract, after the old color is retired: move the object and drop the stand-in, or drop
+   the old one.
+
+` + "```sql" + `
+-- before
+ALTER TABLE public.invoices SET SCHEMA billing;
+-- after, expand
+CREATE VIEW billing.invoices AS SELECT * FROM public.invoices;
+-- after, contract (once the old color is retired)
+-- bgmigrate:phase contract -- release 42 uses billing.invoices only
+DROP VIEW billing.invoices;
+ALTER TABLE public.invoices SET SCHEMA billing;
+` + "```" + `
+
+Objects created in the same unreleased set are not flagged.`,
+	Stmt: func(p *Pass, s *Stmt) {
+		n, ok := s.Node.(*parser.SetSchema)
+		if !ok || phases.FreshObject(p.Catalog, n.Object, n.Name) {
+			return
+		}
+		p.Reportf(site(s), "moving %s %q to schema %q breaks the running color; make it reachable in the new schema (expand), drop the old one after retirement (contract)", n.Object, n.Name.String(), n.NewSchema)
+	},
+}

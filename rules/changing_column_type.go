@@ -1,0 +1,82 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/phases"
+)
+
+var ChangingColumnType = &Rule{
+	ID:       "changing-column-type",
+	Summary:  "ALTER COLUMN TYPE on an existing table that rewrites it",
+	Help:     "add a column of the new type, backfill it in batches, switch the application over, then drop the old column",
+	Severity: Error,
+	Since:    "0.1.0",
+	Doc: `**Why.** Changing a column's type rewrites the whole table and rebuilds every index on it,
+under an ACCESS EXCLUSIVE lock: neither color can read or write the table until it is done.
+The running color also keeps reading and writing the old type. Only binary-compatible changes
+are free (PostgreSQL checks the catalog and skips the rewrite): varchar(n) made longer or
+unlimited, varchar to text, numeric(p,s) with a larger p and the same s, a larger precision for
+timestamp, timestamptz, time or interval, and cidr to inet, all without USING.
+
+**Lock.** ACCESS EXCLUSIVE for the whole rewrite. **Rewrite.** Yes: the table and its indexes
+(for the binary-compatible changes, only some indexes may be rebuilt).
+
+**Safe recipe.** Expand and contract: a new column, written by both colors, filled in batches.
+
+` + "```sql" + `
+-- before
+ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint;
+-- after: expand
+ALTER TABLE orders ADD COLUMN customer_id_new bigint;
+-- (the new release writes both columns, e.g. through a trigger)
+-- bgmigrate:backfill table=orders batch=5000
+UPDATE orders SET customer_id_new = customer_id WHERE customer_id_new IS NULL;
+-- after: contract, once the old color is retired
+ALTER TABLE orders DROP COLUMN customer_id;
+ALTER TABLE orders RENAME COLUMN customer_id_new TO customer_id;
+` + "```" + `
+
+The old type comes from the migrations replayed before the statement; when the column is not
+found there the change cannot be recognised as binary-compatible and is reported, saying so.
+Tables created in the same release are not flagged.`,
+	Stmt: func(p *Pass, s *Stmt) {
+		n, ok := s.Node.(*parser.AlterTable)
+		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+			return
+		}
+		tab := p.Catalog.Table(n.Table)
+		for _, c := range n.Cmds {
+			if c.Op != parser.AlterColumnType || c.Type == nil {
+				continue
+			}
+			col := tab.Column(c.Column)
+			if col == nil {
+				p.Reportf(siteOf(s), "changing the type of %q.%q to %s: its current type is unknown, so the change is taken to rewrite the table under an ACCESS EXCLUSIVE lock",
+					n.Table.String(), c.Column, typeLabel(*c.Type))
+				return
+			}
+			compatible := phases.BinaryCompatible(col.Type, *c.Type)
+			if compatible && c.Using == nil {
+				continue
+			}
+			msg := fmt.Sprintf("changing the type of %q.%q from %s to %s rewrites the table and its indexes under an ACCESS EXCLUSIVE lock",
+				n.Table.String(), c.Column, typeLabel(col.Type), typeLabel(*c.Type))
+			if compatible {
+				msg += " (because of USING)"
+			}
+			p.Report(siteOf(s), msg)
+			return
+		}
+	},
+}
+
+// typeLabel prints a type for a message, quoted, as the migration wrote it.
+func typeLabel(t parser.TypeName) string {
+	text := t.Text
+	if text == "" {
+		text = t.Name
+	}
+	return fmt.Sprintf("%q", text)
+}

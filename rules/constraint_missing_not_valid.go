@@ -1,0 +1,61 @@
+package rules
+
+import (
+	"strconv"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+)
+
+var ConstraintMissingNotValid = &Rule{
+	ID:       "constraint-missing-not-valid",
+	Summary:  "ADD CONSTRAINT CHECK without NOT VALID on an existing table",
+	Help:     "add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate transaction",
+	Severity: Error,
+	Since:    "0.1.0",
+	Doc: `**Why.** ALTER TABLE … ADD CONSTRAINT … CHECK reads every row to prove the condition holds,
+and does so while holding the ACCESS EXCLUSIVE lock the ALTER TABLE took. On a large table
+that is minutes during which neither color can read or write it, and every query that
+arrives queues behind the migration.
+
+**Lock.** ACCESS EXCLUSIVE for the whole scan. **Rewrite.** No; the table is scanned.
+
+**Safe recipe.** Add the constraint NOT VALID: it is recorded instantly and enforced for new
+and updated rows from then on. Then validate it in a separate transaction: VALIDATE CONSTRAINT
+takes only SHARE UPDATE EXCLUSIVE, so reads and writes go on during its scan.
+
+` + "```sql" + `
+-- before
+ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0);
+-- after
+ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0) NOT VALID;
+-- in a later transaction (or migration)
+ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;
+` + "```" + `
+
+Foreign keys are reported by adding-foreign-key-constraint, and a VALIDATE in the same
+transaction as the ADD by validate-in-same-transaction (it holds the strong lock during the
+scan all the same). Constraints on tables created in the same release are not flagged.`,
+	Stmt: func(p *Pass, s *Stmt) {
+		n, ok := s.Node.(*parser.AlterTable)
+		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+			return
+		}
+		for _, c := range n.Cmds {
+			k := c.Constraint
+			if c.Op != parser.AddConstraint || k == nil || k.Kind != parser.ConstraintCheck || k.NotValid {
+				continue
+			}
+			p.Reportf(siteOf(s), "adding check constraint%s to %q without NOT VALID scans the whole table under an ACCESS EXCLUSIVE lock", constraintLabel(k), n.Table.String())
+			return
+		}
+	},
+}
+
+// constraintLabel names a constraint in a message: a space and its quoted
+// name, or nothing when it has none.
+func constraintLabel(k *parser.Constraint) string {
+	if k.Name == "" {
+		return ""
+	}
+	return " " + strconv.Quote(k.Name)
+}

@@ -1,0 +1,128 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/phases"
+)
+
+var ValidateInSameTransaction = &Rule{
+	ID:       "validate-in-same-transaction",
+	Summary:  "VALIDATE CONSTRAINT in the transaction that added the constraint or locked the table",
+	Help:     "commit after ADD CONSTRAINT … NOT VALID and validate in a separate transaction",
+	Severity: Error,
+	Since:    "0.1.0",
+	Doc: `**Why.** NOT VALID exists so the scan that proves a constraint runs under a weak lock:
+VALIDATE CONSTRAINT takes only SHARE UPDATE EXCLUSIVE. But locks are kept until the
+transaction ends. When the VALIDATE runs in the transaction that added the constraint (ACCESS
+EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE on both tables for a foreign key), or that took
+ACCESS EXCLUSIVE on the table in any other way, the strong lock is still held during the
+whole scan, exactly as if NOT VALID had not been written. Both colors stall on the table.
+Migration tools that wrap each file in a transaction (goose, dbmate, Flyway, diesel) make
+this easy to get wrong: two statements in one file share the transaction.
+
+**Lock.** The earlier statement's lock (ACCESS EXCLUSIVE or SHARE ROW EXCLUSIVE) for the whole
+scan. **Rewrite.** No; the table is scanned.
+
+**Safe recipe.** Put the VALIDATE in its own transaction: a separate migration file, or after a
+COMMIT in a file that runs without the tool's transaction.
+
+` + "```sql" + `
+-- before: one goose file, one transaction
+ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0) NOT VALID;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;
+-- after: 0042_add_check.sql
+ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0) NOT VALID;
+-- after: 0043_validate_check.sql
+ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;
+` + "```" + `
+
+Statements in autocommit mode each run in a transaction of their own and are not flagged;
+neither are tables created in the same release.`,
+	Stmt: func(p *Pass, s *Stmt) {
+		n, ok := s.Node.(*parser.AlterTable)
+		if !ok || n.Object != "table" || !s.InTransaction() || p.Fresh(n.Table) {
+			return
+		}
+		for _, c := range n.Cmds {
+			if c.Op != parser.ValidateConstraint {
+				continue
+			}
+			for _, prev := range sameTransaction(p, s) {
+				if lock, ok := lockBefore(prev, n.Table, c.Name); ok {
+					p.Reportf(siteOf(s), "validating constraint %q of %q in the transaction that took the %s lock at line %d keeps that lock for the whole scan",
+						c.Name, n.Table.String(), lock, siteOf(prev).Start.Line)
+					return
+				}
+			}
+		}
+	},
+}
+
+// lockBefore reports whether prev added constraint name to table (NOT VALID)
+// or took ACCESS EXCLUSIVE on it, and the lock it took.
+func lockBefore(prev *Stmt, table parser.QName, name string) (phases.Lock, bool) {
+	if prev.Info.Lock == phases.AccessExclusive && sameTableName(prev.Info.Table, table) {
+		return prev.Info.Lock, true
+	}
+	at, ok := prev.Node.(*parser.AlterTable)
+	if !ok || at.Table.Key() != table.Key() {
+		return phases.NoLock, false
+	}
+	for _, c := range at.Cmds {
+		if c.Op == parser.AddConstraint && c.Constraint != nil && c.Constraint.Name == name {
+			lock := phases.AccessExclusive
+			if c.Constraint.Kind == parser.ConstraintForeignKey {
+				lock = phases.ShareRowExclusive
+			}
+			return lock, true
+		}
+	}
+	return phases.NoLock, false
+}
+
+// sameTransaction returns the statements before s that ran in its
+// transaction, leaving out DO blocks and calls whose own statements are
+// listed separately.
+func sameTransaction(p *Pass, s *Stmt) []*Stmt {
+	if s.Tx == 0 {
+		return nil
+	}
+	var out []*Stmt
+	for _, prev := range p.Stmts {
+		if prev == s {
+			break
+		}
+		if prev.Tx == s.Tx && !runsBody(p, prev) {
+			out = append(out, prev)
+		}
+	}
+	return out
+}
+
+// runsBody reports whether s is a DO block or a call whose statements the
+// driver visits as nested statements (s.Info merges theirs).
+func runsBody(p *Pass, s *Stmt) bool {
+	switch n := s.Node.(type) {
+	case *parser.Do:
+		return len(n.Body) > 0
+	case *parser.Select, *parser.Call:
+		for _, name := range s.Calls {
+			if p.Catalog.Function(name) != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameTableName compares a table name as phases.Info prints it with q.
+func sameTableName(info string, q parser.QName) bool {
+	return strings.TrimPrefix(info, "public.") == q.Key()
+}
+
+// sameTableNames compares two table names as phases.Info prints them.
+func sameTableNames(a, b string) bool {
+	return strings.TrimPrefix(a, "public.") == strings.TrimPrefix(b, "public.")
+}

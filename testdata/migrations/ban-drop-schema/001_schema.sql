@@ -1,0 +1,3 @@
+CREATE SCHEMA reporting;
+CREATE SCHEMA legacy;
+CREATE TABLE reporting.daily (day date PRIMARY KEY);

@@ -1,0 +1,2 @@
+-- bgmigrate:phase contract -- release 41 stopped using these tables
+DROP TABLE sessions;

@@ -1,0 +1,2 @@
+-- bgmigrate:phase contract -- release 41 reads users directly
+DROP VIEW user_emails;

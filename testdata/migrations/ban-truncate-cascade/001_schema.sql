@@ -1,0 +1,3 @@
+CREATE TABLE countries (id bigint PRIMARY KEY);
+CREATE TABLE addresses (id bigint PRIMARY KEY, country_id bigint REFERENCES countries (id));
+CREATE TABLE staging (id bigint);

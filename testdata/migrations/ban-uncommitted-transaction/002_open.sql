@@ -1,0 +1,2 @@
+BEGIN; -- want: ban-uncommitted-transaction
+ALTER TABLE orders ADD COLUMN note text;

@@ -1,0 +1,15 @@
+-- Rewrites.
+ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint; -- want: changing-column-type
+ALTER TABLE orders ALTER COLUMN code TYPE varchar(10); -- want: changing-column-type
+ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,4); -- want: changing-column-type
+ALTER TABLE orders ALTER COLUMN flag TYPE boolean USING flag::boolean; -- want: changing-column-type
+ALTER TABLE orders ALTER COLUMN missing TYPE text; -- want: changing-column-type
+ALTER TABLE orders ALTER COLUMN label TYPE varchar(80) USING label; -- want: changing-column-type
+
+-- Binary-compatible: no rewrite.
+ALTER TABLE orders ALTER COLUMN code TYPE varchar(200);
+ALTER TABLE orders ALTER COLUMN name TYPE text;
+ALTER TABLE orders ALTER COLUMN label TYPE varchar;
+ALTER TABLE orders ALTER COLUMN amount TYPE numeric(14,2);
+ALTER TABLE orders ALTER COLUMN placed_at TYPE timestamp(6);
+ALTER TABLE orders ALTER COLUMN ip TYPE inet;

@@ -1,0 +1,2 @@
+CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);
+CREATE TABLE customers (id bigint PRIMARY KEY);

@@ -1,0 +1,3 @@
+ALTER TABLE orders ADD COLUMN f text;
+COMMIT; -- want: transaction-nesting
+ALTER TABLE orders ADD COLUMN g text;
