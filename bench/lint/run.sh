@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Lint benchmark: bgmigrate and Squawk side by side in one run, on the same
+# files: the whole shared corpus, and one 10,000-statement migration.
+# Prints wall time (median of RUNS runs) and peak memory of each, and the
+# ratio. Usage: bench/lint/run.sh [RUNS]   (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+RUNS=${1:-5}
+CORPUS=${CORPUS:-../shared/corpus}
+WORK=${TMPDIR:-/tmp}/bgmigrate-bench-lint
+PEERS=${TMPDIR:-/tmp}/peers
+mkdir -p "$WORK" "$PEERS"
+
+SQUAWK=$PEERS/node_modules/@squawk-cli/linux-x64/bin/squawk
+if [ ! -x "$SQUAWK" ]; then
+	(cd "$PEERS" && npm install --silent squawk-cli@2.66.0 >/dev/null)
+fi
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install -y time)" >&2; exit 2; }
+
+go build -o "$WORK/bgmigrate" ./cmd/bgmigrate
+go run bench/lint/gen10k.go > "$WORK/10k.sql"
+find "$CORPUS" -name '*.sql' | sort > "$WORK/files.txt"
+mapfile -t FILES < "$WORK/files.txt"
+
+# measure NAME CMD...: median wall seconds and max RSS over RUNS runs
+measure() {
+	local name=$1; shift
+	local times=() rss=0
+	for _ in $(seq "$RUNS"); do
+		/usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>/dev/null || true
+		[ -s "$WORK/out" ] || { echo "$name produced no output: $*" >&2; exit 1; }
+		read -r t m < <(tail -n 1 "$WORK/time")
+		times+=("$t")
+		(( m > rss )) && rss=$m
+	done
+	local med
+	med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	printf '%s %s %s\n' "$name" "$med" "$rss"
+}
+
+report() {
+	local label=$1 a=$2 b=$3
+	read -r _ bt bm <<<"$a"
+	read -r _ st sm <<<"$b"
+	printf '%-28s bgmigrate %6.2f s %6.1f MB | squawk %6.2f s %6.1f MB | ratio %.2f\n' \
+		"$label" "$bt" "$(echo "$bm/1024" | bc -l)" "$st" "$(echo "$sm/1024" | bc -l)" "$(echo "$bt/$st" | bc -l)"
+}
+
+echo "files: ${#FILES[@]} from $CORPUS; runs: $RUNS (median); $(nproc) cores"
+a=$(measure bgmigrate "$WORK/bgmigrate" lint --format json --fail-on none "${FILES[@]}")
+b=$(measure squawk "$SQUAWK" --reporter json "${FILES[@]}")
+report "corpus (same file list)" "$a" "$b"
+a=$(measure bgmigrate "$WORK/bgmigrate" lint --format json --fail-on none "$WORK/10k.sql")
+b=$(measure squawk "$SQUAWK" --reporter json "$WORK/10k.sql")
+report "10,000-statement file" "$a" "$b"
+
+# Findings on the same files, side by side (default rules of each tool).
+"$WORK/bgmigrate" lint --format json --fail-on none "${FILES[@]}" > "$WORK/bgmigrate.json"
+"$SQUAWK" --reporter json "${FILES[@]}" > "$WORK/squawk.json" 2>/dev/null || true
+[ -s "$WORK/squawk.json" ] || { echo "squawk produced no output" >&2; exit 1; }
+echo
+go run bench/lint/compare.go "$WORK/bgmigrate.json" "$WORK/squawk.json"

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bgmigrate/bgmigrate/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(args, strings.NewReader(stdin), &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the output (run go test ./internal/cli -update to accept):\n--- got\n%s", path, got)
+	}
+}
+
+func TestLintGolden(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"lint_text.golden", []string{"lint", "testdata/release"}, ExitFindings},
+		{"lint_json.golden", []string{"lint", "--format", "json", "testdata/release"}, ExitFindings},
+		{"lint_failon_none.golden", []string{"lint", "--fail-on", "none", "--quiet", "testdata/release"}, ExitOK},
+	} {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, "", tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr: %s", r.code, tc.code, r.stderr)
+			}
+			golden(t, tc.name, r.stdout)
+		})
+	}
+}
+
+func TestLintJSONShape(t *testing.T) {
+	t.Parallel()
+	r := run(t, "", "lint", "--format", "json", "testdata/release")
+	var doc struct {
+		Files []struct {
+			Path, Format, Class string
+			Statements          []struct {
+				Line, Column  int
+				Class, Lock   string
+				Rewrite, Scan bool
+			}
+			Findings []struct {
+				Rule, Severity, Message, Help                 string
+				Line, Column, EndLine, EndColumn              int
+			} `json:"findings"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	if len(doc.Files) == 0 {
+		t.Fatal("no files in JSON output")
+	}
+	for _, f := range doc.Files {
+		if f.Path == "" || f.Format == "" || f.Class == "" || len(f.Statements) == 0 {
+			t.Errorf("incomplete file entry %+v", f)
+		}
+		for _, fd := range f.Findings {
+			if fd.Line < 1 || fd.Column < 1 || fd.Rule == "" || fd.Message == "" || rules.ByID(fd.Rule) == nil {
+				t.Errorf("%s: bad finding %+v", f.Path, fd)
+			}
+		}
+	}
+}
+
+func TestLintExitCodes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		stdin  string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"clean file", "", []string{"lint", "testdata/release/0001_create_users.up.sql"}, ExitOK, ""},
+		{"warnings below fail level", "ALTER TABLE t ADD COLUMN a int;\n", []string{"lint", "-", "--stdin-filename", "x.sql"}, ExitOK, ""},
+		{"warnings at fail level", "ALTER TABLE t ADD COLUMN a int;\n", []string{"lint", "--fail-on", "warning", "-"}, ExitFindings, ""},
+		{"syntax error fails", "ALTER TABLE t ADD COLUMN;\n", []string{"lint", "-"}, ExitFindings, ""},
+		{"no path", "", []string{"lint"}, ExitUsage, "at least one path"},
+		{"missing file", "", []string{"lint", "testdata/nope.sql"}, ExitUsage, "testdata/nope.sql"},
+		{"unknown flag", "", []string{"lint", "--bogus", "x"}, ExitUsage, "unknown flag"},
+		{"unknown rule", "", []string{"lint", "--rules", "no-such-rule", "testdata/release"}, ExitUsage, `unknown rule "no-such-rule"`},
+		{"bad fail-on", "", []string{"lint", "--fail-on", "sometimes", "testdata/release"}, ExitUsage, "--fail-on"},
+		{"bad tool", "", []string{"lint", "--tool", "rails", "testdata/release"}, ExitUsage, "--tool"},
+		{"unknown explain", "", []string{"explain", "nope"}, ExitUsage, `unknown rule "nope"`},
+	} {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := run(t, tc.stdin, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit code %d, want %d; stdout: %s stderr: %s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+func TestStdinFilename(t *testing.T) {
+	t.Parallel()
+	r := run(t, "-- +goose Up\nCREATE INDEX i ON t (a);\n-- +goose Down\nDROP INDEX i;\n", "lint", "--format", "json", "-", "--stdin-filename", "db/0001_idx.sql")
+	if !strings.Contains(r.stdout, `"path": "db/0001_idx.sql"`) || !strings.Contains(r.stdout, `"format": "goose"`) {
+		t.Errorf("stdin file not named or format not detected:\n%s", r.stdout)
+	}
+	if strings.Count(r.stdout, `"tag": "DROP INDEX"`) != 0 {
+		t.Errorf("the down part was linted:\n%s", r.stdout)
+	}
+}
+
+func TestRulesAndExplain(t *testing.T) {
+	t.Parallel()
+	r := run(t, "", "rules")
+	if r.code != ExitOK {
+		t.Fatalf("rules exit %d: %s", r.code, r.stderr)
+	}
+	for _, rule := range rules.All() {
+		if !strings.Contains(r.stdout, rule.ID) {
+			t.Errorf("rules does not list %q", rule.ID)
+		}
+	}
+	e := run(t, "", "explain", "ban-drop-column")
+	if e.code != ExitOK || !strings.Contains(e.stdout, "# ban-drop-column") || !strings.Contains(e.stdout, "```sql") {
+		t.Errorf("explain output lacks the doc:\n%s", e.stdout)
+	}
+}
+
+func TestNoColorWhenNotATerminal(t *testing.T) {
+	t.Parallel()
+	r := run(t, "CREATE INDEX i ON t (a);\n", "lint", "-")
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Errorf("colour codes written to a non-terminal:\n%q", r.stdout)
+	}
+	s := &IOStreams{Out: &bytes.Buffer{}, Env: func(k string) string { return map[string]string{"NO_COLOR": "1"}[k] }}
+	if s.ColorEnabled() {
+		t.Error("NO_COLOR not honoured")
+	}
+}
+
+// TestRulesDoc fails when docs/rules.md is stale.
+func TestRulesDoc(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join("..", "..", "docs", "rules.md")
+	got := RulesMarkdown()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil || string(want) != got {
+		t.Errorf("docs/rules.md is stale: run go test ./internal/cli -run TestRulesDoc -update")
+	}
+}

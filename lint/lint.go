@@ -1,0 +1,222 @@
+// Package lint reads migrations, parses them in parallel and runs the rules
+// over each migration set in order.
+package lint
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/rules"
+)
+
+// Options says what to lint and how.
+type Options struct {
+	Paths []string
+	// Stdin, with StdinName, is linted when Paths is ["-"].
+	Stdin     io.Reader
+	StdinName string
+	// Format forces a migration tool format instead of detecting it.
+	Format parser.Format
+	Rules  rules.Config
+	// ChangedSince, when set, lints only the migrations added or modified
+	// since the merge base of this git ref and HEAD: they form the release
+	// being deployed. The other files still build the schema.
+	ChangedSince string
+	// Exclude leaves out files for which it returns true.
+	Exclude func(path string) bool
+}
+
+// Result is the outcome of a lint run, files in set order.
+type Result struct {
+	Files []*rules.FileResult
+}
+
+// Count returns the number of unsuppressed findings at or above sev.
+func (r *Result) Count(sev rules.Severity) int {
+	n := 0
+	for _, f := range r.Files {
+		for _, fd := range f.Findings {
+			if fd.Suppressed == nil && fd.Severity >= sev {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Run lints the migrations named by opts.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	runner, err := rules.NewRunner(opts.Rules)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.Paths) == 1 && opts.Paths[0] == "-" {
+		data, err := io.ReadAll(opts.Stdin)
+		if err != nil {
+			return nil, fmt.Errorf("read standard input: %w", err)
+		}
+		name := opts.StdinName
+		if name == "" {
+			name = "stdin.sql"
+		}
+		f := parser.Parse(name, data, parser.Options{Format: opts.Format})
+		return &Result{Files: runner.RunSet([]*parser.File{f})}, nil
+	}
+	sets, err := parser.Collect(opts.Paths)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Exclude != nil {
+		sets = excluded(sets, opts.Exclude)
+	}
+	var changes *Changes
+	if opts.ChangedSince != "" {
+		if changes, err = GitChanges(ctx, ".", opts.ChangedSince); err != nil {
+			return nil, err
+		}
+		sets = touched(sets, changes)
+	}
+	// Parse every file on all cores; each set is then linted in order as
+	// soon as its files are parsed.
+	type job struct {
+		set, idx int
+		path     string
+	}
+	parsed := make([][]*parser.File, len(sets))
+	errs := make([][]error, len(sets))
+	var jobs []job
+	for si, s := range sets {
+		parsed[si] = make([]*parser.File, len(s.Files))
+		errs[si] = make([]error, len(s.Files))
+		for fi, p := range s.Files {
+			jobs = append(jobs, job{si, fi, p})
+		}
+	}
+	setDone := make([]chan struct{}, len(sets))
+	remaining := make([]int, len(sets))
+	for i := range sets {
+		setDone[i] = make(chan struct{})
+		remaining[i] = len(sets[i].Files)
+	}
+	var mu sync.Mutex
+	work := make(chan job)
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				data, err := os.ReadFile(j.path)
+				if err != nil {
+					errs[j.set][j.idx] = fmt.Errorf("read %s: %w", j.path, err)
+				} else {
+					o := parser.SideOptions(j.path)
+					o.Format = opts.Format
+					parsed[j.set][j.idx] = parser.Parse(j.path, data, o)
+				}
+				mu.Lock()
+				remaining[j.set]--
+				if remaining[j.set] == 0 {
+					close(setDone[j.set])
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, j := range jobs {
+			select {
+			case work <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	res := &Result{}
+	var firstErr error
+	for si := range sets {
+		select {
+		case <-setDone[si]:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil, ctx.Err()
+		}
+		for _, e := range errs[si] {
+			if e != nil && firstErr == nil {
+				firstErr = e
+			}
+		}
+		if firstErr != nil {
+			continue
+		}
+		if changes != nil {
+			res.Files = append(res.Files, runner.RunRelease(parsed[si], releaseInfos(sets[si], changes))...)
+		} else {
+			res.Files = append(res.Files, runner.RunSet(parsed[si])...)
+		}
+		parsed[si] = nil
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return res, nil
+}
+
+func excluded(sets []*parser.Set, exclude func(string) bool) []*parser.Set {
+	var out []*parser.Set
+	for _, s := range sets {
+		kept := &parser.Set{Dir: s.Dir}
+		for _, f := range s.Files {
+			if !exclude(f) {
+				kept.Files = append(kept.Files, f)
+			}
+		}
+		if len(kept.Files) > 0 {
+			out = append(out, kept)
+		}
+	}
+	return out
+}
+
+// touched keeps the sets that hold a changed file.
+func touched(sets []*parser.Set, c *Changes) []*parser.Set {
+	var out []*parser.Set
+	for _, s := range sets {
+		for _, f := range s.Files {
+			if abs := absPath(f); c.Added[abs] || c.Modified[abs] {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func releaseInfos(s *parser.Set, c *Changes) []rules.FileInfo {
+	infos := make([]rules.FileInfo, len(s.Files))
+	for i, f := range s.Files {
+		abs := absPath(f)
+		infos[i] = rules.FileInfo{InRelease: c.Added[abs], Modified: c.Modified[abs], Report: c.Added[abs] || c.Modified[abs]}
+	}
+	return infos
+}
+
+func absPath(p string) string {
+	abs, err := filepath.Abs(filepath.FromSlash(p))
+	if err != nil {
+		return p
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
+}

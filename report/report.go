@@ -1,0 +1,111 @@
+// Package report turns lint results into output: one printer per format,
+// all fed from the same data.
+package report
+
+import (
+	"github.com/bgmigrate/bgmigrate/rules"
+)
+
+// Report is the stable, documented shape of a lint run (the JSON output).
+type Report struct {
+	Version int     `json:"version"`
+	Files   []File  `json:"files"`
+	Summary Summary `json:"summary"`
+}
+
+// File is one migration.
+type File struct {
+	Path   string `json:"path"`
+	Format string `json:"format"`
+	// Transaction is how the tool runs the file: "transaction", "implicit" or "none".
+	Transaction string      `json:"transaction"`
+	Class       string      `json:"class"`
+	Advice      string      `json:"advice"`
+	Statements  []Statement `json:"statements"`
+	Findings    []Finding   `json:"findings"`
+}
+
+// Statement is one top-level statement with what it does to a live database.
+type Statement struct {
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	EndLine   int    `json:"end_line"`
+	EndColumn int    `json:"end_column"`
+	Tag       string `json:"tag"`
+	Class     string `json:"class"`
+	Reason    string `json:"reason,omitempty"`
+	Lock      string `json:"lock"`
+	Table     string `json:"table,omitempty"`
+	Rewrite   bool   `json:"rewrite"`
+	Scan      bool   `json:"scan"`
+}
+
+// Finding is one reported problem.
+type Finding struct {
+	Rule       string       `json:"rule"`
+	Severity   string       `json:"severity"`
+	Line       int          `json:"line"`
+	Column     int          `json:"column"`
+	EndLine    int          `json:"end_line"`
+	EndColumn  int          `json:"end_column"`
+	Message    string       `json:"message"`
+	Help       string       `json:"help"`
+	Suppressed *Suppression `json:"suppressed,omitempty"`
+}
+
+// Suppression records the directive that silenced a finding.
+type Suppression struct {
+	Directive     string `json:"directive"`
+	Justification string `json:"justification"`
+}
+
+// Summary counts findings and files.
+type Summary struct {
+	Files      int            `json:"files"`
+	Errors     int            `json:"errors"`
+	Warnings   int            `json:"warnings"`
+	Infos      int            `json:"infos"`
+	Suppressed int            `json:"suppressed"`
+	Classes    map[string]int `json:"classes"`
+}
+
+// Build converts lint results into a Report.
+func Build(results []*rules.FileResult) *Report {
+	r := &Report{Version: 1, Files: make([]File, 0, len(results)), Summary: Summary{Classes: map[string]int{}}}
+	for _, res := range results {
+		f := File{Path: res.File.Path, Format: string(res.File.Format), Transaction: string(res.File.Tx),
+			Class: res.Class.String(), Advice: res.Class.Advice(), Statements: []Statement{}, Findings: []Finding{}}
+		for _, s := range res.Stmts {
+			if s.Parent != nil {
+				continue
+			}
+			f.Statements = append(f.Statements, Statement{
+				Line: s.Span.Start.Line, Column: s.Span.Start.Column, EndLine: s.Span.End.Line, EndColumn: s.Span.End.Column,
+				Tag: s.Tag, Class: s.Class.String(), Reason: s.Info.Reason, Lock: s.Info.Lock.String(), Table: s.Info.Table,
+				Rewrite: s.Info.Rewrite, Scan: s.Info.Scan,
+			})
+		}
+		for _, fd := range res.Findings {
+			out := Finding{Rule: fd.Rule, Severity: fd.Severity.String(), Line: fd.Span.Start.Line, Column: fd.Span.Start.Column,
+				EndLine: fd.Span.End.Line, EndColumn: fd.Span.End.Column, Message: fd.Message, Help: fd.Help}
+			if fd.Suppressed != nil {
+				out.Suppressed = &Suppression{Directive: fd.Suppressed.Directive, Justification: fd.Suppressed.Justification}
+				r.Summary.Suppressed++
+			} else {
+				switch fd.Severity {
+				case rules.Error:
+					r.Summary.Errors++
+				case rules.Warning:
+					r.Summary.Warnings++
+				case rules.Info:
+					r.Summary.Infos++
+				}
+			}
+			f.Findings = append(f.Findings, out)
+		}
+		r.Summary.Classes[f.Class]++
+		r.Files = append(r.Files, f)
+	}
+	r.Summary.Files = len(r.Files)
+	return r
+}
