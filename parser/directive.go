@@ -3,6 +3,7 @@ package parser
 import (
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // Directive is an instruction to bgmigrate written in a comment:
@@ -74,7 +75,7 @@ func parseDirective(body string) *Directive {
 	d.Kind = strings.TrimSpace(verb)
 	switch d.Kind {
 	case "ignore", "ignore-file":
-		for _, r := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		for _, r := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
 			d.Rules = append(d.Rules, strings.ToLower(r))
 		}
 		if len(d.Rules) == 0 {

@@ -112,7 +112,9 @@ func (c *Catalog) File() int { return c.file }
 // Fresh reports whether an object created by the file with ordinal origin
 // is unknown to the running application: created by the file being replayed
 // or by an earlier file of the same pending release.
-func (c *Catalog) Fresh(origin int) bool { return origin > 0 && (origin == c.file || c.pending[origin]) }
+func (c *Catalog) Fresh(origin int) bool {
+	return origin > 0 && (origin == c.file || c.pending[origin])
+}
 
 // Table returns the table named q, or nil.
 func (c *Catalog) Table(q parser.QName) *Table { return c.tables[q.Key()] }

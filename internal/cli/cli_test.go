@@ -79,8 +79,8 @@ func TestLintJSONShape(t *testing.T) {
 				Rewrite, Scan bool
 			}
 			Findings []struct {
-				Rule, Severity, Message, Help                 string
-				Line, Column, EndLine, EndColumn              int
+				Rule, Severity, Message, Help    string
+				Line, Column, EndLine, EndColumn int
 			} `json:"findings"`
 		}
 	}
