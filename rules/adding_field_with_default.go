@@ -104,20 +104,3 @@ func addsPrimaryKey(n *parser.AlterTable, col string) bool {
 	}
 	return false
 }
-
-// siteOf is where a finding about s is reported: the statement itself, or,
-// for a statement of a function body run by a call, the calling statement
-// (the body may sit in another file).
-func siteOf(s *Stmt) parser.Span {
-	for cur := s; cur.Parent != nil; cur = cur.Parent {
-		switch cur.Parent.Node.(type) {
-		case *parser.Select, *parser.Call:
-			root := cur.Parent
-			for root.Parent != nil {
-				root = root.Parent
-			}
-			return root.Span
-		}
-	}
-	return s.Span
-}

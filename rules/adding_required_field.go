@@ -51,18 +51,18 @@ columns of tables created in the same unreleased set.`,
 				if cd == nil || !cd.NotNull || hasDefault(cd.Default) || cd.Identity || cd.Serial() || cd.Generated {
 					continue
 				}
-				p.Reportf(site(s), "adding column %q to %q as NOT NULL without a default breaks the running color's inserts; add it nullable or with a default and backfill it (expand), set NOT NULL after retirement (contract)", cd.Name, n.Table.String())
+				p.Reportf(siteOf(s), "adding column %q to %q as NOT NULL without a default breaks the running color's inserts; add it nullable or with a default and backfill it (expand), set NOT NULL after retirement (contract)", cd.Name, n.Table.String())
 			case parser.SetNotNull:
 				if unsetRequired(p, n.Table, c.Column, false) {
-					p.Reportf(site(s), "column %q of %q, added in this release without a default, becomes NOT NULL and breaks the running color's inserts; give it a default (expand), set NOT NULL after retirement (contract)", c.Column, n.Table.String())
+					p.Reportf(siteOf(s), "column %q of %q, added in this release without a default, becomes NOT NULL and breaks the running color's inserts; give it a default (expand), set NOT NULL after retirement (contract)", c.Column, n.Table.String())
 				}
 			case parser.AddConstraint:
 				if k := c.Constraint; k != nil && k.NotNullColumn != "" && allFresh(p, n.Table, k.Columns) && unsetRequired(p, n.Table, k.NotNullColumn, false) {
-					p.Reportf(site(s), "a NOT NULL check on column %q of %q, added in this release without a default, breaks the running color's inserts; give it a default (expand), add the check after retirement (contract)", k.NotNullColumn, n.Table.String())
+					p.Reportf(siteOf(s), "a NOT NULL check on column %q of %q, added in this release without a default, breaks the running color's inserts; give it a default (expand), add the check after retirement (contract)", k.NotNullColumn, n.Table.String())
 				}
 			case parser.DropDefault:
 				if unsetRequired(p, n.Table, c.Column, true) {
-					p.Reportf(site(s), "dropping the default of NOT NULL column %q of %q, added in this release, breaks the running color's inserts; keep the default until the old color is retired (contract)", c.Column, n.Table.String())
+					p.Reportf(siteOf(s), "dropping the default of NOT NULL column %q of %q, added in this release, breaks the running color's inserts; keep the default until the old color is retired (contract)", c.Column, n.Table.String())
 				}
 			}
 		}

@@ -30,7 +30,7 @@ DROP DATABASE IF EXISTS app_staging;
 ` + "```",
 	Stmt: func(p *Pass, s *Stmt) {
 		if n, ok := s.Node.(*parser.DropDatabase); ok {
-			p.Reportf(site(s), "dropping database %q in a migration destroys the data of both colors; drop it by hand, outside migrations", n.Name)
+			p.Reportf(siteOf(s), "dropping database %q in a migration destroys the data of both colors; drop it by hand, outside migrations", n.Name)
 		}
 	},
 }

@@ -36,7 +36,7 @@ Columns added in the same unreleased set and files declared contract are not fla
 		}
 		for _, c := range n.Cmds {
 			if c.Op == parser.DropDefault && !freshColumn(p, n.Table, c.Column) {
-				p.Reportf(site(s), "dropping the default of column %q of %q makes the running color's inserts store NULL or fail; move it to a contract migration", c.Column, n.Table.String())
+				p.Reportf(siteOf(s), "dropping the default of column %q of %q makes the running color's inserts store NULL or fail; move it to a contract migration", c.Column, n.Table.String())
 			}
 		}
 	},

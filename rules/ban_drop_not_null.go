@@ -37,7 +37,7 @@ Columns and tables created in the same unreleased set are not flagged.`,
 		}
 		for _, c := range n.Cmds {
 			if c.Op == parser.DropNotNull && !freshColumn(p, n.Table, c.Column) {
-				p.Reportf(site(s), "dropping NOT NULL on column %q of %q lets the new color write NULLs that the running color may not expect to read", c.Column, n.Table.String())
+				p.Reportf(siteOf(s), "dropping NOT NULL on column %q of %q lets the new color write NULLs that the running color may not expect to read", c.Column, n.Table.String())
 			}
 		}
 	},

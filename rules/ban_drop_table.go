@@ -51,20 +51,8 @@ func checkDrop(p *Pass, s *Stmt, effect string, kinds ...string) {
 		}
 		for _, q := range n.Names {
 			if !phases.FreshObject(p.Catalog, n.Object, q) {
-				p.Reportf(site(s), "dropping %s %q %s; move it to a contract migration", n.Object, q.String(), effect)
+				p.Reportf(siteOf(s), "dropping %s %q %s; move it to a contract migration", n.Object, q.String(), effect)
 			}
 		}
 	}
-}
-
-// site is where a finding on s is shown: s itself, or the statement that
-// calls the function whose body holds s (that body may be in another file).
-func site(s *Stmt) parser.Span {
-	for s.Parent != nil {
-		if _, ok := s.Parent.Node.(*parser.Do); ok {
-			return s.Span
-		}
-		s = s.Parent
-	}
-	return s.Span
 }

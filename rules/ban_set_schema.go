@@ -43,6 +43,6 @@ Objects created in the same unreleased set are not flagged.`,
 		if !ok || phases.FreshObject(p.Catalog, n.Object, n.Name) {
 			return
 		}
-		p.Reportf(site(s), "moving %s %q to schema %q breaks the running color; make it reachable in the new schema (expand), drop the old one after retirement (contract)", n.Object, n.Name.String(), n.NewSchema)
+		p.Reportf(siteOf(s), "moving %s %q to schema %q breaks the running color; make it reachable in the new schema (expand), drop the old one after retirement (contract)", n.Object, n.Name.String(), n.NewSchema)
 	},
 }

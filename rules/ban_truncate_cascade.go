@@ -47,6 +47,6 @@ TRUNCATE staging_addresses, staging_countries;
 		if len(names) > 1 {
 			them = "them"
 		}
-		p.Reportf(site(s), "TRUNCATE %s CASCADE also empties every table that references %s, transitively; name the tables to truncate", strings.Join(names, ", "), them)
+		p.Reportf(siteOf(s), "TRUNCATE %s CASCADE also empties every table that references %s, transitively; name the tables to truncate", strings.Join(names, ", "), them)
 	},
 }

@@ -53,6 +53,6 @@ Columns and tables created in the same unreleased set are not flagged.`,
 		if !ok || n.Object != "column" || phases.FreshColumn(p.Catalog, n.Table, n.Old) {
 			return
 		}
-		p.Reportf(site(s), "renaming column %q of %q breaks the running color; add the new column and backfill it (expand), drop the old one after retirement (contract)", n.Old, n.Table.String())
+		p.Reportf(siteOf(s), "renaming column %q of %q breaks the running color; add the new column and backfill it (expand), drop the old one after retirement (contract)", n.Old, n.Table.String())
 	},
 }

@@ -44,6 +44,6 @@ Enums created in the same unreleased set are not flagged.`,
 		if !ok || n.RenameFrom == "" || phases.FreshObject(p.Catalog, "type", n.Type) {
 			return
 		}
-		p.Reportf(site(s), "renaming value %q of enum %q breaks the running color; add the new value and move rows to it (expand), stop using the old one after retirement (contract)", n.RenameFrom, n.Type.String())
+		p.Reportf(siteOf(s), "renaming value %q of enum %q breaks the running color; add the new value and move rows to it (expand), stop using the old one after retirement (contract)", n.RenameFrom, n.Type.String())
 	},
 }

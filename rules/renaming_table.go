@@ -53,6 +53,6 @@ Tables and views created in the same unreleased set are not flagged.`,
 		if phases.FreshObject(p.Catalog, n.Object, n.Name) {
 			return
 		}
-		p.Reportf(site(s), "renaming %s %q to %q breaks the running color; create the new name (a view or a synced table) as an expand step, drop the old one after retirement (contract)", n.Object, n.Name.String(), n.NewName)
+		p.Reportf(siteOf(s), "renaming %s %q to %q breaks the running color; create the new name (a view or a synced table) as an expand step, drop the old one after retirement (contract)", n.Object, n.Name.String(), n.NewName)
 	},
 }

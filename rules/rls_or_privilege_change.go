@@ -58,7 +58,7 @@ Objects created in the same unreleased set and files declared contract are not f
 				}
 			}
 			if len(names) > 0 {
-				p.Reportf(site(s), "revoking privileges on %s %s may deny the running color; move it to a contract migration", n.Object, strings.Join(names, ", "))
+				p.Reportf(siteOf(s), "revoking privileges on %s %s may deny the running color; move it to a contract migration", n.Object, strings.Join(names, ", "))
 			}
 		case *parser.AlterTable:
 			if !isTable(n) || p.Fresh(n.Table) {
@@ -67,9 +67,9 @@ Objects created in the same unreleased set and files declared contract are not f
 			for _, c := range n.Cmds {
 				switch c.Op {
 				case parser.EnableRLS:
-					p.Reportf(site(s), "enabling row-level security on %q hides the rows no policy grants the running color; move it to a contract migration", n.Table.String())
+					p.Reportf(siteOf(s), "enabling row-level security on %q hides the rows no policy grants the running color; move it to a contract migration", n.Table.String())
 				case parser.ForceRLS:
-					p.Reportf(site(s), "forcing row-level security on %q applies its policies to the table owner, which the running color may connect as; move it to a contract migration", n.Table.String())
+					p.Reportf(siteOf(s), "forcing row-level security on %q applies its policies to the table owner, which the running color may connect as; move it to a contract migration", n.Table.String())
 				}
 			}
 		case *parser.Policy:
@@ -80,7 +80,7 @@ Objects created in the same unreleased set and files declared contract are not f
 			if n.Create {
 				verb = "creating"
 			}
-			p.Reportf(site(s), "%s policy %q on %q changes which rows the running color sees; move it to a contract migration", verb, n.Name, n.Table.String())
+			p.Reportf(siteOf(s), "%s policy %q on %q changes which rows the running color sees; move it to a contract migration", verb, n.Name, n.Table.String())
 		}
 	},
 }

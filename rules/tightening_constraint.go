@@ -49,7 +49,7 @@ flagged.`,
 		switch n := s.Node.(type) {
 		case *parser.CreateIndex:
 			if n.Unique && !p.Fresh(n.Table) && !allFresh(p, n.Table, n.Columns) {
-				p.Reportf(site(s), "unique index %q on existing columns of %q may reject the running color's writes; create it in a contract migration", n.Name, n.Table.String())
+				p.Reportf(siteOf(s), "unique index %q on existing columns of %q may reject the running color's writes; create it in a contract migration", n.Name, n.Table.String())
 			}
 		case *parser.AlterTable:
 			if !isTable(n) || p.Fresh(n.Table) {
@@ -58,14 +58,14 @@ flagged.`,
 			for _, c := range n.Cmds {
 				switch {
 				case c.Op == parser.SetNotNull && !freshColumn(p, n.Table, c.Column):
-					p.Reportf(site(s), "SET NOT NULL on column %q of %q rejects the running color's writes of NULL; move it to a contract migration", c.Column, n.Table.String())
+					p.Reportf(siteOf(s), "SET NOT NULL on column %q of %q rejects the running color's writes of NULL; move it to a contract migration", c.Column, n.Table.String())
 				case c.Op == parser.AddConstraint && c.Constraint != nil && !allFresh(p, n.Table, c.Constraint.Columns):
 					k := c.Constraint
 					what := string(k.Kind) + " constraint"
 					if k.Name != "" {
 						what = fmt.Sprintf("%s %q", what, k.Name)
 					}
-					p.Reportf(site(s), "new %s on existing columns of %q may reject the running color's writes; move it to a contract migration", what, n.Table.String())
+					p.Reportf(siteOf(s), "new %s on existing columns of %q may reject the running color's writes; move it to a contract migration", what, n.Table.String())
 				}
 			}
 		}
