@@ -30,6 +30,10 @@ type Options struct {
 	ChangedSince string
 	// Exclude leaves out files for which it returns true.
 	Exclude func(path string) bool
+	// PerFile, when set, gives a file's tool format and PostgreSQL version
+	// (a zero value keeps the run's); a set takes the version of its first
+	// file.
+	PerFile func(path string) (parser.Format, int)
 }
 
 // Result is the outcome of a lint run, files in set order.
@@ -55,6 +59,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	runner, err := rules.NewRunner(opts.Rules)
 	if err != nil {
 		return nil, err
+	}
+	runners := map[int]*rules.Runner{0: runner}
+	runnerFor := func(s *parser.Set) (*rules.Runner, error) {
+		if opts.PerFile == nil || len(s.Files) == 0 {
+			return runner, nil
+		}
+		_, v := opts.PerFile(s.Files[0])
+		if r, ok := runners[v]; ok {
+			return r, nil
+		}
+		cfg := opts.Rules
+		cfg.PGVersion = v
+		r, err := rules.NewRunner(cfg)
+		runners[v] = r
+		return r, err
 	}
 	if len(opts.Paths) == 1 && opts.Paths[0] == "-" {
 		data, err := io.ReadAll(opts.Stdin)
@@ -119,6 +138,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 				} else {
 					o := parser.SideOptions(j.path)
 					o.Format = opts.Format
+					if opts.PerFile != nil && (o.Format == "" || o.Format == parser.FormatAuto) {
+						o.Format, _ = opts.PerFile(j.path)
+					}
 					parsed[j.set][j.idx] = parser.Parse(j.path, data, o)
 				}
 				mu.Lock()
@@ -157,10 +179,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if firstErr != nil {
 			continue
 		}
+		r, err := runnerFor(sets[si])
+		if err != nil {
+			firstErr = err
+			continue
+		}
 		if changes != nil {
-			res.Files = append(res.Files, runner.RunRelease(parsed[si], releaseInfos(sets[si], changes))...)
+			res.Files = append(res.Files, r.RunRelease(parsed[si], releaseInfos(sets[si], changes))...)
 		} else {
-			res.Files = append(res.Files, runner.RunSet(parsed[si])...)
+			res.Files = append(res.Files, r.RunSet(parsed[si])...)
 		}
 		parsed[si] = nil
 	}

@@ -14,6 +14,8 @@ type Config struct {
 	PGVersion int // default 15
 	// Only, when not empty, runs only these rules (style rules included).
 	Only []string
+	// Enable turns rules on beside the default ones (style rules too).
+	Enable []string
 	// Exclude turns rules off.
 	Exclude []string
 	// Style turns the opt-in style rules on.
@@ -74,7 +76,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 	for _, rule := range All() {
 		r.known[rule.ID] = true
 	}
-	for _, list := range [][]string{cfg.Only, cfg.Exclude} {
+	for _, list := range [][]string{cfg.Only, cfg.Enable, cfg.Exclude} {
 		for _, id := range list {
 			if !r.known[id] {
 				return nil, fmt.Errorf("unknown rule %q (see bgmigrate rules)", id)
@@ -87,6 +89,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 		}
 	}
 	only := set(cfg.Only)
+	enable := set(cfg.Enable)
 	exclude := set(cfg.Exclude)
 	for _, rule := range All() {
 		switch {
@@ -94,7 +97,7 @@ func NewRunner(cfg Config) (*Runner, error) {
 			continue
 		case len(only) > 0 && !only[rule.ID] && !alwaysOn[rule.ID]:
 			continue
-		case len(only) == 0 && rule.Style && !cfg.Style:
+		case len(only) == 0 && rule.Style && !cfg.Style && !enable[rule.ID]:
 			continue
 		case !rule.AppliesTo(cfg.PGVersion):
 			continue

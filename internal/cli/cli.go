@@ -94,7 +94,8 @@ switch), contract (run after the old color is retired) or breaking (split it).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())}
 	})
-	root.AddCommand(newCmdLint(s, nil), newCmdRules(s), newCmdExplain(s))
+	root.AddCommand(newCmdLint(s, nil), newCmdRules(s), newCmdExplain(s),
+		newCmdMigrate(s), newCmdPlan(s), newCmdInit(s), newCmdStatus(s), newCmdRetire(s), newCmdBaseline(s))
 	return root
 }
 

@@ -193,3 +193,42 @@ func TestRulesDoc(t *testing.T) {
 		t.Errorf("docs/rules.md is stale: run go test ./internal/cli -run TestRulesDoc -update")
 	}
 }
+
+func TestBadConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown key", "version: 1\nrulez:\n  disable: [ban-drop-column]\n", `bad.yaml:2:1: unknown key "rulez"`},
+		{"unknown rule", "version: 1\nrules:\n  disable: [ban-drop-colum]\n", `bad.yaml:3:13`},
+		{"wrong type", "version: 1\npg_version: fifteen\n", `bad.yaml:2:13`},
+	} {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "bad.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, "", "lint", "--config", path, "testdata/release")
+			if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigAppliesAndFlagsWin(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "cfg.yaml")
+	cfg := "version: 1\nfail_on: none\nrules:\n  disable: [renaming-column]\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "lint", "--config", path, "--format", "json", "testdata/release")
+	if r.code != ExitOK || strings.Contains(r.stdout, `"renaming-column"`) {
+		t.Errorf("config not applied: exit %d, renaming-column reported: %v", r.code, strings.Contains(r.stdout, `"renaming-column"`))
+	}
+	r = run(t, "", "lint", "--config", path, "--fail-on", "error", "testdata/release")
+	if r.code != ExitFindings {
+		t.Errorf("--fail-on error did not beat fail_on: none (exit %d)", r.code)
+	}
+}

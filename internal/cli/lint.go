@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/bgmigrate/bgmigrate/config"
 	"github.com/bgmigrate/bgmigrate/lint"
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/report"
@@ -29,6 +30,10 @@ type LintOptions struct {
 	AssumeTx     bool
 	Quiet        bool
 	ChangedSince string
+	ConfigPath   string
+	// Changed reports whether a flag was set on the command line (flags
+	// beat the config file).
+	Changed func(name string) bool
 }
 
 func newCmdLint(s *IOStreams, runF func(*LintOptions) error) *cobra.Command {
@@ -48,9 +53,7 @@ errors included), 2 usage, configuration or I/O errors.`,
   git show HEAD:db/0042_add.sql | bgmigrate lint - --stdin-filename db/0042_add.sql`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			if len(opts.Paths) == 0 {
-				return usageError("lint needs at least one path (a file, a directory, a glob, or - for standard input)")
-			}
+			opts.Changed = cmd.Flags().Changed
 			if runF != nil {
 				return runF(opts)
 			}
@@ -68,6 +71,7 @@ errors included), 2 usage, configuration or I/O errors.`,
 	f.StringVar(&opts.StdinName, "stdin-filename", "", "the file name to report for input read from -")
 	f.BoolVar(&opts.AssumeTx, "assume-in-transaction", false, "treat plain .sql files as run inside a transaction")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print class lines only for files with findings")
+	f.StringVar(&opts.ConfigPath, "config", "", "config file (default: .bgmigrate.yaml found from the working directory up to the repository root)")
 	f.StringVar(&opts.ChangedSince, "changed-since", "", "lint only migrations added or modified since the merge base of this git ref (the release); the others still build the schema")
 	return cmd
 }
@@ -80,9 +84,59 @@ func formatList() string {
 	return strings.Join(names, ", ")
 }
 
+// loadConfig finds and reads the config file; a missing file is the defaults.
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		found, err := config.Find(".")
+		if err != nil {
+			return nil, &exitError{code: ExitUsage, err: err}
+		}
+		path = found
+	}
+	if path == "" {
+		return config.Default(), nil
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, &exitError{code: ExitUsage, err: err}
+	}
+	return cfg, nil
+}
+
+// applyConfig fills the options the command line left unset from the file.
+func (opts *LintOptions) applyConfig(cfg *config.Config) {
+	changed := opts.Changed
+	if changed == nil {
+		changed = func(string) bool { return true }
+	}
+	if !changed("pg-version") {
+		opts.PGVersion = cfg.PGVersion
+	}
+	if !changed("fail-on") {
+		opts.FailOn = cfg.FailOn
+	}
+	if !changed("style") {
+		opts.Style = cfg.Style
+	}
+	if !changed("assume-in-transaction") {
+		opts.AssumeTx = cfg.AssumeInTransaction
+	}
+	if len(opts.Paths) == 0 {
+		opts.Paths = cfg.MigrationDirs()
+	}
+}
+
 func lintRun(ctx context.Context, opts *LintOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	cfg, err := loadConfig(opts.ConfigPath)
+	if err != nil {
+		return err
+	}
+	opts.applyConfig(cfg)
+	if len(opts.Paths) == 0 {
+		return usageError("lint needs at least one path (a file, a directory, a glob, or - for standard input), or migrations: in .bgmigrate.yaml")
 	}
 	failOn := rules.Severity(0)
 	if opts.FailOn != "none" {
@@ -107,10 +161,22 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 		// saves a fifth of the run for about 10% more memory.
 		debug.SetGCPercent(200)
 	}
+	rc := cfg.RulesConfig()
+	rc.PGVersion, rc.Style, rc.AssumeInTransaction = opts.PGVersion, opts.Style, opts.AssumeTx
+	if len(opts.Rules) > 0 {
+		rc.Only = opts.Rules
+	}
+	rc.Exclude = append(rc.Exclude, opts.ExcludeRules...)
+	perFile := func(p string) (parser.Format, int) {
+		v := cfg.PGVersionFor(p)
+		if v == cfg.PGVersion || (opts.Changed != nil && opts.Changed("pg-version")) {
+			v = 0 // the run's version
+		}
+		return cfg.FormatFor(p), v
+	}
 	res, err := lint.Run(ctx, lint.Options{
 		Paths: opts.Paths, Stdin: opts.IO.In, StdinName: opts.StdinName, Format: tool, ChangedSince: opts.ChangedSince,
-		Rules: rules.Config{PGVersion: opts.PGVersion, Only: opts.Rules, Exclude: opts.ExcludeRules,
-			Style: opts.Style, AssumeInTransaction: opts.AssumeTx},
+		Rules: rc, Exclude: cfg.Excluded, PerFile: perFile,
 	})
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
