@@ -191,12 +191,7 @@ func txModeOf(f *File) TxMode {
 	case FormatFlyway:
 		// Flyway runs a script without a transaction when it detects a
 		// statement that cannot run inside one.
-		for _, st := range f.Statements {
-			if NonTransactional(st) {
-				return TxNone
-			}
-		}
-		return TxWrapped
+		return AutoTx(f)
 	case FormatGolangMigrate, FormatPrisma:
 		if strings.Contains(path.Base(f.Path), ".autocommit.") {
 			return TxNone
@@ -204,6 +199,21 @@ func txModeOf(f *File) TxMode {
 		return TxImplicit
 	}
 	return TxNone
+}
+
+// AutoTx is the transaction mode of a runner that wraps a file in one
+// transaction unless it holds a statement that cannot run inside one
+// (Flyway, and bgmigrate's own runner).
+func AutoTx(f *File) TxMode {
+	if f.NoTransaction {
+		return TxNone
+	}
+	for _, st := range f.Statements {
+		if NonTransactional(st) {
+			return TxNone
+		}
+	}
+	return TxWrapped
 }
 
 // NonTransactional reports whether a statement cannot run inside a

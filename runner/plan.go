@@ -1,0 +1,233 @@
+// Package runner applies migrations to a real database, phase by phase:
+// it plans the work as data (what runs, in which transaction, with which
+// lock and class), then executes the plan with pgx under an advisory lock,
+// with lock_timeout and retries, recording every migration in history.
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/phases"
+	"github.com/bgmigrate/bgmigrate/rules"
+)
+
+// Phase selects which migrations a run applies.
+type Phase string
+
+const (
+	PhaseExpand   Phase = "expand"
+	PhaseContract Phase = "contract"
+	PhaseAll      Phase = "all"
+)
+
+// ParsePhase reads expand, contract or all.
+func ParsePhase(s string) (Phase, error) {
+	switch Phase(s) {
+	case PhaseExpand, PhaseContract, PhaseAll:
+		return Phase(s), nil
+	}
+	return "", fmt.Errorf("unknown phase %q (want expand, contract or all)", s)
+}
+
+// Migration is one migration file of a directory.
+type Migration struct {
+	Version  string
+	Name     string
+	Path     string
+	Checksum string
+	Class    phases.Class
+	File     *parser.File
+	Findings []rules.Finding // unsuppressed error findings
+	Units    []Unit
+}
+
+// Unit is what runs as one: a transaction of several statements, or one
+// statement that cannot run inside a transaction block.
+type Unit struct {
+	Tx    bool
+	Steps []Step
+}
+
+// Step is one statement.
+type Step struct {
+	SQL   string
+	Line  int
+	Tag   string
+	Class phases.Class
+	Lock  phases.Lock
+	Table string
+	// NonTx statements run alone in autocommit mode.
+	NonTx bool
+	// Index is set for CREATE INDEX CONCURRENTLY: an INVALID index left by
+	// a failed build is dropped and built again.
+	Index string
+	// Backfill, when set, runs an UPDATE in primary-key batches.
+	Backfill *Backfill
+}
+
+// Backfill is a batched UPDATE declared with -- bgmigrate:backfill.
+type Backfill struct {
+	Table string
+	Batch int
+	Sleep string
+}
+
+// Load reads the migrations of a directory in the order their tool applies
+// them, lints them and groups their statements into units.
+func Load(ctx context.Context, dir string, cfg rules.Config) ([]*Migration, error) {
+	sets, err := parser.Collect([]string{dir})
+	if err != nil {
+		return nil, err
+	}
+	// The runner sets lock_timeout and statement_timeout itself.
+	cfg.Exclude = append(cfg.Exclude, "require-lock-timeout", "require-statement-timeout")
+	runner, err := rules.NewRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Migration
+	for _, s := range sets {
+		var files []*parser.File
+		sums := map[string]string{}
+		for _, p := range s.Files {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", p, err)
+			}
+			sum := sha256.Sum256(data)
+			sums[p] = hex.EncodeToString(sum[:])
+			f := parser.Parse(p, data, parser.SideOptions(p))
+			// bgmigrate runs each file the way its own runner does, whatever
+			// tool the file was written for.
+			f.Tx = parser.AutoTx(f)
+			files = append(files, f)
+		}
+		for _, res := range runner.RunSet(files) {
+			m := &Migration{Path: res.File.Path, Checksum: sums[res.File.Path], Class: res.Class, File: res.File}
+			m.Version, m.Name = versionName(res.File)
+			for _, fd := range res.Findings {
+				if fd.Suppressed == nil && fd.Severity == rules.Error {
+					m.Findings = append(m.Findings, fd)
+				}
+			}
+			m.Units = units(res)
+			out = append(out, m)
+		}
+	}
+	seen := map[string]string{}
+	for _, m := range out {
+		if other, ok := seen[m.Version]; ok {
+			return nil, fmt.Errorf("%s: version %s is also used by %s", m.Path, m.Version, other)
+		}
+		seen[m.Version] = m.Path
+	}
+	return out, nil
+}
+
+// versionName splits a migration into its version and name: the version
+// from the tool's naming, else the file name without extension.
+func versionName(f *parser.File) (string, string) {
+	base := path.Base(f.Path)
+	if base == "up.sql" || base == "migration.sql" {
+		base = path.Base(path.Dir(f.Path))
+	}
+	name := strings.TrimSuffix(strings.TrimSuffix(base, ".sql"), ".up")
+	if f.Version != "" {
+		rest := strings.TrimPrefix(name, f.Version)
+		rest = strings.TrimLeft(strings.TrimPrefix(rest, "V"), "_-.")
+		if i := strings.Index(name, "__"); i >= 0 {
+			rest = name[i+2:]
+		}
+		return f.Version, rest
+	}
+	return name, name
+}
+
+// units groups a file's statements the way they must run: one transaction
+// for the file unless it holds statements that cannot run in one or its
+// tool turns transactions off; then every statement runs on its own, and
+// explicit BEGIN … COMMIT blocks stay together.
+func units(res *rules.FileResult) []Unit {
+	f := res.File
+	tx := f.Tx != parser.TxNone
+	for _, st := range f.Statements {
+		if parser.NonTransactional(st) {
+			tx = false
+		}
+	}
+	backfills := map[int]*Backfill{}
+	for _, d := range f.Directives {
+		if d.Kind == "backfill" && d.Problem == "" && d.Stmt >= 0 {
+			b := &Backfill{Table: d.Args["table"], Batch: 1000, Sleep: d.Args["sleep"]}
+			if n, err := fmt.Sscan(d.Args["batch"], &b.Batch); n != 1 || err != nil {
+				b.Batch = 1000
+			}
+			backfills[d.Stmt] = b
+		}
+	}
+	infos := map[int]*rules.Stmt{}
+	for _, s := range res.Stmts {
+		if s.Parent == nil {
+			infos[s.Index] = s
+		}
+	}
+	var out []Unit
+	var cur *Unit
+	explicit := false
+	for i, st := range f.Statements {
+		step := Step{SQL: st.Text, Line: st.Span.Start.Line, Tag: st.Tag, NonTx: parser.NonTransactional(st), Backfill: backfills[i]}
+		if s := infos[i]; s != nil {
+			step.Class, step.Lock, step.Table = s.Class, s.Info.Lock, s.Info.Table
+		}
+		if ci, ok := st.Node.(*parser.CreateIndex); ok && ci.Concurrently {
+			step.Index = ci.Name
+		}
+		if tr, ok := st.Node.(*parser.Transaction); ok {
+			// The runner manages transactions itself.
+			switch tr.Op {
+			case parser.TxBegin:
+				explicit = true
+				out = append(out, Unit{Tx: true})
+				cur = &out[len(out)-1]
+				continue
+			case parser.TxCommit:
+				explicit = false
+				cur = nil
+				continue
+			}
+		}
+		switch {
+		case tx && !step.NonTx && step.Backfill == nil:
+			if len(out) == 0 || !out[len(out)-1].Tx {
+				out = append(out, Unit{Tx: true})
+			}
+			out[len(out)-1].Steps = append(out[len(out)-1].Steps, step)
+		case explicit && cur != nil:
+			cur.Steps = append(cur.Steps, step)
+		default:
+			out = append(out, Unit{Tx: !step.NonTx && step.Backfill == nil, Steps: []Step{step}})
+		}
+	}
+	return out
+}
+
+// Transactional reports whether the whole migration runs in one transaction.
+func (m *Migration) Transactional() bool {
+	return len(m.Units) == 1 && m.Units[0].Tx
+}
+
+// Phase is the phase a migration belongs to: contract for contract files,
+// expand for everything else.
+func (m *Migration) Phase() Phase {
+	if m.Class == phases.Contract {
+		return PhaseContract
+	}
+	return PhaseExpand
+}
