@@ -3,6 +3,7 @@
 package report
 
 import (
+	"github.com/bgmigrate/bgmigrate/phases"
 	"github.com/bgmigrate/bgmigrate/rules"
 )
 
@@ -51,6 +52,9 @@ type Finding struct {
 	Message    string       `json:"message"`
 	Help       string       `json:"help"`
 	Suppressed *Suppression `json:"suppressed,omitempty"`
+	// LineText is the source line the finding starts on; printers use it
+	// for fingerprints that survive lines moving. Not part of the JSON.
+	LineText string `json:"-"`
 }
 
 // Suppression records the directive that silenced a finding.
@@ -67,6 +71,9 @@ type Summary struct {
 	Infos      int            `json:"infos"`
 	Suppressed int            `json:"suppressed"`
 	Classes    map[string]int `json:"classes"`
+	// WorstClass is the class of the riskiest file: breaking, mixed,
+	// contract or expand ("expand" for no file).
+	WorstClass string `json:"worst_class"`
 }
 
 // Build converts lint results into a Report.
@@ -87,7 +94,8 @@ func Build(results []*rules.FileResult) *Report {
 		}
 		for _, fd := range res.Findings {
 			out := Finding{Rule: fd.Rule, Severity: fd.Severity.String(), Line: fd.Span.Start.Line, Column: fd.Span.Start.Column,
-				EndLine: fd.Span.End.Line, EndColumn: fd.Span.End.Column, Message: fd.Message, Help: fd.Help}
+				EndLine: fd.Span.End.Line, EndColumn: fd.Span.End.Column, Message: fd.Message, Help: fd.Help,
+				LineText: res.File.LineText(fd.Span.Start.Line)}
 			if fd.Suppressed != nil {
 				out.Suppressed = &Suppression{Directive: fd.Suppressed.Directive, Justification: fd.Suppressed.Justification}
 				r.Summary.Suppressed++
@@ -107,5 +115,12 @@ func Build(results []*rules.FileResult) *Report {
 		r.Files = append(r.Files, f)
 	}
 	r.Summary.Files = len(r.Files)
+	worst := phases.Expand
+	for _, res := range results {
+		if res.Class > worst {
+			worst = res.Class
+		}
+	}
+	r.Summary.WorstClass = worst.String()
 	return r
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/bgmigrate/bgmigrate/config"
 	"github.com/bgmigrate/bgmigrate/lint"
 	"github.com/bgmigrate/bgmigrate/parser"
-	"github.com/bgmigrate/bgmigrate/report"
 	"github.com/bgmigrate/bgmigrate/rules"
 	"github.com/spf13/cobra"
 )
@@ -31,6 +31,10 @@ type LintOptions struct {
 	Quiet        bool
 	ChangedSince string
 	ConfigPath   string
+	SARIFFile    string
+	JSONFile     string
+	MarkdownFile string
+	GitHubOutput string
 	// Changed reports whether a flag was set on the command line (flags
 	// beat the config file).
 	Changed func(name string) bool
@@ -61,7 +65,11 @@ errors included), 2 usage, configuration or I/O errors.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Format, "format", "text", "output format: text or json")
+	f.StringVar(&opts.Format, "format", "", "output format: text, json, sarif, github, gitlab or markdown (default github when GITHUB_ACTIONS=true, else text)")
+	f.StringVar(&opts.SARIFFile, "sarif-file", "", "also write a SARIF 2.1.0 report to this file")
+	f.StringVar(&opts.JSONFile, "json-file", "", "also write the JSON report to this file")
+	f.StringVar(&opts.MarkdownFile, "markdown-file", "", "also write the Markdown summary to this file")
+	f.StringVar(&opts.GitHubOutput, "github-output", "", "append sarif-file, worst-class and findings to this GitHub Actions output file")
 	f.IntVar(&opts.PGVersion, "pg-version", 15, "PostgreSQL major version the migrations run on")
 	f.StringVar(&opts.FailOn, "fail-on", "error", "lowest severity that makes the exit code 1: error, warning, info or none")
 	f.StringSliceVar(&opts.Rules, "rules", nil, "run only these rules (comma-separated ids)")
@@ -150,8 +158,14 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 	if !validFormat(tool) {
 		return usageError("--tool: unknown format %q (want %s)", opts.Tool, formatList())
 	}
-	if opts.Format != "text" && opts.Format != "json" {
-		return usageError("--format: unknown format %q (want text or json)", opts.Format)
+	if opts.Format == "" {
+		opts.Format = "text"
+		if opts.IO.Env("GITHUB_ACTIONS") == "true" {
+			opts.Format = "github"
+		}
+	}
+	if !slices.Contains(Formats, opts.Format) {
+		return usageError("--format: unknown format %q (want %s)", opts.Format, strings.Join(Formats, ", "))
 	}
 	if opts.PGVersion < 9 || opts.PGVersion > 18 {
 		return usageError("--pg-version: %d is not a supported PostgreSQL major version (9 to 18)", opts.PGVersion)
@@ -181,14 +195,11 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
-	switch opts.Format {
-	case "json":
-		err = report.JSON(opts.IO.Out, report.Build(res.Files))
-	default:
-		err = report.Text(opts.IO.Out, res.Files, report.TextOptions{Color: opts.IO.ColorEnabled(), Quiet: opts.Quiet})
-	}
-	if err != nil {
+	if err := writeReport(opts.IO.Out, opts.Format, res, opts); err != nil {
 		return &exitError{code: ExitUsage, err: fmt.Errorf("write output: %w", err)}
+	}
+	if err := writeFiles(res, opts); err != nil {
+		return &exitError{code: ExitUsage, err: err}
 	}
 	if failOn > 0 && res.Count(failOn) > 0 {
 		return errFindings

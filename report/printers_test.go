@@ -1,0 +1,373 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bgmigrate/bgmigrate/lint"
+	"github.com/bgmigrate/bgmigrate/rules"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// fixedReport is the one input every printer is golden-tested from: the
+// migrations under testdata/input, linted with the default rules.
+var fixedReport = sync.OnceValues(func() (*Report, error) { return lintInput() })
+
+func lintInput() (*Report, error) {
+	res, err := lint.Run(context.Background(), lint.Options{Paths: []string{"testdata/input"}})
+	if err != nil {
+		return nil, err
+	}
+	return Build(res.Files), nil
+}
+
+func mustReport(t *testing.T) *Report {
+	t.Helper()
+	r, err := fixedReport()
+	if err != nil {
+		t.Fatalf("lint testdata/input: %v", err)
+	}
+	return r
+}
+
+// TestInput checks that the fixed input covers what the printers must
+// handle, so that the goldens keep meaning something.
+func TestInput(t *testing.T) {
+	t.Parallel()
+	r := mustReport(t)
+	classes := map[string]bool{}
+	var suppressed, syntax, multibyte bool
+	severities := map[string]bool{}
+	for _, f := range r.Files {
+		if strings.HasPrefix(f.Path, "/") || strings.Contains(f.Path, `\`) {
+			t.Errorf("path %q is not relative with slashes", f.Path)
+		}
+		classes[f.Class] = true
+		for _, fd := range f.Findings {
+			severities[fd.Severity] = true
+			suppressed = suppressed || fd.Suppressed != nil
+			syntax = syntax || fd.Rule == "syntax-error"
+			if fd.Column > 1 && len(fd.LineText) > 0 {
+				prefix := []rune(fd.LineText)[:fd.Column-1]
+				multibyte = multibyte || len(string(prefix)) > len(prefix)
+			}
+		}
+	}
+	for _, c := range []string{"expand", "contract", "mixed", "breaking"} {
+		if !classes[c] {
+			t.Errorf("no %s file in testdata/input", c)
+		}
+	}
+	for _, s := range []string{"error", "warning", "info"} {
+		if !severities[s] {
+			t.Errorf("no %s finding in testdata/input", s)
+		}
+	}
+	if !suppressed || !syntax || !multibyte {
+		t.Errorf("testdata/input lacks: suppressed finding %v, syntax error %v, multi-byte character before a finding %v",
+			!suppressed, !syntax, !multibyte)
+	}
+}
+
+func TestPrinters(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		golden string
+		print  func(io.Writer, *Report) error
+	}{
+		{"sarif.golden", func(w io.Writer, r *Report) error { return SARIF(w, r, "0.0.0-test") }},
+		{"github.golden", GitHub},
+		{"step_summary.golden", StepSummary},
+		{"gitlab.golden", GitLab},
+		{"markdown.golden", Markdown},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			if err := tc.print(&buf, mustReport(t)); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", tc.golden), buf.Bytes())
+		})
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output (run go test ./report -update and review the diff):\n%s", path, firstDiff(want, got))
+	}
+}
+
+func firstDiff(want, got []byte) string {
+	wl, gl := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return "line " + strconv.Itoa(i+1) + ":\n- " + w + "\n+ " + g
+		}
+	}
+	return ""
+}
+
+// sarifSchemaPath is the official SARIF 2.1.0 schema, kept beside the
+// repository rather than copied into it.
+const sarifSchemaPath = "../../shared/schemas/sarif-schema-2.1.0.json"
+
+func TestSARIFSchema(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open(sarifSchemaPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("SARIF schema missing at %s (it must be present in CI)", sarifSchemaPath)
+		}
+		t.Skipf("SARIF schema not found at %s; skipping validation (set it up as in CI to run this test)", sarifSchemaPath)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", sarifSchemaPath, err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := SARIF(&buf, mustReport(t), "0.0.0-test"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(inst); err != nil {
+		t.Errorf("SARIF output does not match the SARIF 2.1.0 schema: %v", err)
+	}
+	// The validation is not vacuous: a wrong level is rejected.
+	broken, err := jsonschema.UnmarshalJSON(strings.NewReader(strings.Replace(out, `"level": "error"`, `"level": "fatal"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if schema.Validate(broken) == nil {
+		t.Error("the schema accepted a result with level \"fatal\"")
+	}
+}
+
+func TestSARIFRules(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := SARIF(&buf, mustReport(t), "1.2.3"); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Version string
+					Rules   []struct{ ID, Name string }
+				}
+			}
+			Results []struct {
+				RuleID       string
+				RuleIndex    int
+				Suppressions []struct{ Kind, Justification string }
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	run := log.Runs[0]
+	if run.Tool.Driver.Version != "1.2.3" {
+		t.Errorf("driver version %q, want 1.2.3", run.Tool.Driver.Version)
+	}
+	all := rules.All()
+	if len(run.Tool.Driver.Rules) != len(all) {
+		t.Fatalf("%d rules in the driver, want the %d of the catalog", len(run.Tool.Driver.Rules), len(all))
+	}
+	for i, r := range all {
+		if got := run.Tool.Driver.Rules[i].ID; got != r.ID {
+			t.Errorf("driver rule %d is %q, want %q (catalog order)", i, got, r.ID)
+		}
+	}
+	suppressed := 0
+	for _, res := range run.Results {
+		if all[res.RuleIndex].ID != res.RuleID {
+			t.Errorf("result %q has ruleIndex %d (%q)", res.RuleID, res.RuleIndex, all[res.RuleIndex].ID)
+		}
+		for _, s := range res.Suppressions {
+			suppressed++
+			if s.Kind != "inSource" || s.Justification == "" {
+				t.Errorf("suppression %+v: want kind inSource with the justification", s)
+			}
+		}
+	}
+	if suppressed == 0 {
+		t.Error("the suppressed finding is missing from the SARIF results")
+	}
+	for _, set := range []map[string]bool{blueGreenRules, inputRules} {
+		for id := range set {
+			if rules.ByID(id) == nil {
+				t.Errorf("SARIF tags name %q, which is not in the catalog", id)
+			}
+		}
+	}
+}
+
+func TestCamelCase(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"ban-drop-column": "BanDropColumn", "syntax-error": "SyntaxError", "fk-missing-index": "FkMissingIndex"} {
+		if got := camelCase(in); got != want {
+			t.Errorf("camelCase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestGitHubEscaping(t *testing.T) {
+	t.Parallel()
+	r := &Report{Files: []File{{
+		Path:  "db/migrations/001,a:b%.sql",
+		Class: "expand",
+		Findings: []Finding{
+			{Rule: "ban-drop-column", Severity: "warning", Line: 3, Column: 2, EndLine: 3, EndColumn: 9,
+				Message: "100% of rows: a, b\nand c\r\nd"},
+			{Rule: "syntax-error", Severity: "info", Line: 4, Column: 1, EndLine: 6, EndColumn: 2, Message: "spans lines"},
+			{Rule: "renaming-column", Severity: "error", Line: 7, Column: 1, EndLine: 7, EndColumn: 5, Message: "quiet",
+				Suppressed: &Suppression{Directive: "bgmigrate:ignore", Justification: "reviewed"}},
+		},
+	}}}
+	var buf bytes.Buffer
+	if err := GitHub(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	want := "::warning file=db/migrations/001%2Ca%3Ab%25.sql,line=3,col=2,endLine=3,endColumn=9,title=ban-drop-column::100%25 of rows: a, b%0Aand c%0D%0Ad\n" +
+		"::notice file=db/migrations/001%2Ca%3Ab%25.sql,line=4,endLine=6,title=syntax-error::spans lines\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestGitLabFingerprints(t *testing.T) {
+	t.Parallel()
+	prints := func(r *Report) []string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := GitLab(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		var issues []struct{ Fingerprint string }
+		if err := json.Unmarshal(buf.Bytes(), &issues); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, is := range issues {
+			out = append(out, is.Fingerprint)
+		}
+		return out
+	}
+	unique := func(fps []string) {
+		t.Helper()
+		seen := map[string]bool{}
+		for _, fp := range fps {
+			if seen[fp] {
+				t.Errorf("fingerprint %s appears twice", fp)
+			}
+			seen[fp] = true
+		}
+	}
+
+	// Two independent runs over the same input agree.
+	first, err := lintInput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := lintInput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := prints(first), prints(second)
+	if len(a) == 0 || strings.Join(a, ",") != strings.Join(b, ",") {
+		t.Errorf("fingerprints differ between two runs:\n%v\n%v", a, b)
+	}
+	unique(a)
+
+	// Identical findings on different lines get distinct fingerprints, and
+	// a finding keeps its fingerprint when lines above it move.
+	dup := func(offset int) *Report {
+		fd := Finding{Rule: "ban-drop-column", Severity: "warning", Message: `dropping column "x"`, LineText: "ALTER TABLE t DROP COLUMN x;"}
+		f1, f2 := fd, fd
+		f1.Line, f2.Line = 2+offset, 5+offset
+		return &Report{Files: []File{{Path: "m/001.sql", Class: "contract", Findings: []Finding{f1, f2}}}}
+	}
+	x, y := prints(dup(0)), prints(dup(10))
+	unique(x)
+	if strings.Join(x, ",") != strings.Join(y, ",") {
+		t.Errorf("fingerprints changed when the lines moved:\n%v\n%v", x, y)
+	}
+}
+
+func TestMarkdownCapAndEscaping(t *testing.T) {
+	t.Parallel()
+	f := File{Path: "m/001|x.sql", Class: "breaking"}
+	for i := range markdownMaxFindings + 5 {
+		f.Findings = append(f.Findings, Finding{Rule: "renaming-column", Severity: "warning", Line: i + 1, Message: "a | b\nc <d>"})
+	}
+	f.Findings = append(f.Findings, Finding{Rule: "syntax-error", Severity: "error", Line: 99, Message: "last but worst"})
+	r := &Report{Files: []File{f}, Summary: Summary{Files: 1, Errors: 1, Warnings: markdownMaxFindings + 5, Classes: map[string]int{"breaking": 1}}}
+	var buf bytes.Buffer
+	if err := Markdown(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"| `m/001\\|x.sql` | breaking — must be split | 1 | 55 | 0 |",
+		"| `m/001\\|x.sql:99` | error |",
+		"| a \\| b<br>c &lt;d&gt; |",
+		"_Showing 50 of 56 findings, errors first; the job log has them all._",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "](https://"); n != markdownMaxFindings {
+		t.Errorf("%d finding rows, want %d", n, markdownMaxFindings)
+	}
+}

@@ -1,0 +1,2 @@
+CREATE TABLE broken (id int,, name text);
+CREATE TABLE fine (id bigint PRIMARY KEY);
