@@ -22,37 +22,39 @@ go run bench/lint/gen10k.go > "$WORK/10k.sql"
 find "$CORPUS" -name '*.sql' | sort > "$WORK/files.txt"
 mapfile -t FILES < "$WORK/files.txt"
 
-# measure NAME CMD...: median wall seconds and max RSS over RUNS runs
-measure() {
-	local name=$1; shift
-	local times=() rss=0
-	for _ in $(seq "$RUNS"); do
-		/usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>/dev/null || true
-		[ -s "$WORK/out" ] || { echo "$name produced no output: $*" >&2; exit 1; }
-		read -r t m < <(tail -n 1 "$WORK/time")
-		times+=("$t")
-		(( m > rss )) && rss=$m
+# pair LABEL -- CMD_A... -- CMD_B...: runs the two commands alternately
+# RUNS times (so both see the same machine load) and prints
+# "median_a maxrss_a median_b maxrss_b".
+pair() {
+	local a=() b=() cur=a
+	shift 2 # the label and the first --
+	for arg in "$@"; do
+		if [ "$arg" = "--" ]; then cur=b; continue; fi
+		if [ $cur = a ]; then a+=("$arg"); else b+=("$arg"); fi
 	done
-	local med
-	med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-	printf '%s %s %s\n' "$name" "$med" "$rss"
+	local ta=() tb=() ma=0 mb=0 t m
+	for _ in $(seq "$RUNS"); do
+		/usr/bin/time -f "%e %M" -o "$WORK/time" "${a[@]}" >"$WORK/out" 2>/dev/null || true
+		[ -s "$WORK/out" ] || { echo "no output: ${a[*]}" >&2; exit 1; }
+		read -r t m < <(tail -n 1 "$WORK/time"); ta+=("$t"); (( m > ma )) && ma=$m
+		/usr/bin/time -f "%e %M" -o "$WORK/time" "${b[@]}" >"$WORK/out" 2>/dev/null || true
+		[ -s "$WORK/out" ] || { echo "no output: ${b[*]}" >&2; exit 1; }
+		read -r t m < <(tail -n 1 "$WORK/time"); tb+=("$t"); (( m > mb )) && mb=$m
+	done
+	med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+	echo "$(med "${ta[@]}") $ma $(med "${tb[@]}") $mb"
 }
 
 report() {
-	local label=$1 a=$2 b=$3
-	read -r _ bt bm <<<"$a"
-	read -r _ st sm <<<"$b"
+	local label=$1 bt bm st sm
+	read -r bt bm st sm <<<"$2"
 	printf '%-28s bgmigrate %6.2f s %6.1f MB | squawk %6.2f s %6.1f MB | ratio %.2f\n' \
 		"$label" "$bt" "$(echo "$bm/1024" | bc -l)" "$st" "$(echo "$sm/1024" | bc -l)" "$(echo "$bt/$st" | bc -l)"
 }
 
-echo "files: ${#FILES[@]} from $CORPUS; runs: $RUNS (median); $(nproc) cores"
-a=$(measure bgmigrate "$WORK/bgmigrate" lint --format json --fail-on none "${FILES[@]}")
-b=$(measure squawk "$SQUAWK" --reporter json "${FILES[@]}")
-report "corpus (same file list)" "$a" "$b"
-a=$(measure bgmigrate "$WORK/bgmigrate" lint --format json --fail-on none "$WORK/10k.sql")
-b=$(measure squawk "$SQUAWK" --reporter json "$WORK/10k.sql")
-report "10,000-statement file" "$a" "$b"
+echo "files: ${#FILES[@]} from $CORPUS; runs: $RUNS, alternating (median); $(nproc) cores"
+report "corpus (same file list)" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none "${FILES[@]}" -- "$SQUAWK" --reporter json "${FILES[@]}")"
+report "10,000-statement file" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none "$WORK/10k.sql" -- "$SQUAWK" --reporter json "$WORK/10k.sql")"
 
 # Findings on the same files, side by side (default rules of each tool).
 "$WORK/bgmigrate" lint --format json --fail-on none "${FILES[@]}" > "$WORK/bgmigrate.json"
