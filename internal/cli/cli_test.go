@@ -140,10 +140,10 @@ func TestLintExitCodes(t *testing.T) {
 func TestStdinFilename(t *testing.T) {
 	t.Parallel()
 	r := run(t, "-- +goose Up\nCREATE INDEX i ON t (a);\n-- +goose Down\nDROP INDEX i;\n", "lint", "--format", "json", "-", "--stdin-filename", "db/0001_idx.sql")
-	if !strings.Contains(r.stdout, `"path": "db/0001_idx.sql"`) || !strings.Contains(r.stdout, `"format": "goose"`) {
+	if !strings.Contains(r.stdout, `"path":"db/0001_idx.sql"`) || !strings.Contains(r.stdout, `"format":"goose"`) {
 		t.Errorf("stdin file not named or format not detected:\n%s", r.stdout)
 	}
-	if strings.Count(r.stdout, `"tag": "DROP INDEX"`) != 0 {
+	if strings.Count(r.stdout, `"tag":"DROP INDEX"`) != 0 {
 		t.Errorf("the down part was linted:\n%s", r.stdout)
 	}
 }
