@@ -41,8 +41,8 @@ A serial or identity column that becomes the primary key is reported by
 adding-serial-primary-key-field instead. Columns added to tables created in the same release
 are not flagged: nobody uses those tables yet.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		for _, c := range n.Cmds {

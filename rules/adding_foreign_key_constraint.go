@@ -39,8 +39,8 @@ CHECK constraints are reported by constraint-missing-not-valid, and a VALIDATE i
 transaction as the ADD by validate-in-same-transaction. Foreign keys on tables created in the
 same release are not flagged: their rows are the migration's own.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		for _, c := range n.Cmds {

@@ -35,8 +35,8 @@ NULL, or schedule the statement in a maintenance window. Whether the running col
 write NULL is a different question, answered by tightening-constraint. Tables created in the
 same release are not flagged.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		tab := p.Catalog.Table(n.Table)

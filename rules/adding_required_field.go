@@ -40,8 +40,8 @@ ALTER TABLE orders ALTER COLUMN region SET NOT NULL;
 Identity, serial and generated columns fill themselves and are not flagged; neither are
 columns of tables created in the same unreleased set.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || !isTable(n) || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		for _, c := range n.Cmds {

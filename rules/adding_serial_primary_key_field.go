@@ -51,8 +51,8 @@ USING INDEX when the catalog knows a column of the index is still nullable: Post
 sets NOT NULL itself, scanning the table under the lock. Tables created in the same release
 are not flagged.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		if msg := primaryKeyHazard(p, n); msg != "" {

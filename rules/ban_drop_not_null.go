@@ -31,8 +31,8 @@ ALTER TABLE users ALTER COLUMN phone DROP NOT NULL;
 
 Columns and tables created in the same unreleased set are not flagged.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || !isTable(n) || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		for _, c := range n.Cmds {

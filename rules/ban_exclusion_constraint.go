@@ -35,8 +35,8 @@ CREATE TABLE bookings_v2 (LIKE bookings INCLUDING ALL,
 
 Exclusion constraints on tables created in the same release are not flagged.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		for _, c := range n.Cmds {

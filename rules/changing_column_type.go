@@ -42,8 +42,8 @@ The old type comes from the migrations replayed before the statement; when the c
 found there the change cannot be recognised as binary-compatible and is reported, saying so.
 Tables created in the same release are not flagged.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		tab := p.Catalog.Table(n.Table)

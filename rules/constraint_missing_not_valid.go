@@ -36,8 +36,8 @@ Foreign keys are reported by adding-foreign-key-constraint, and a VALIDATE in th
 transaction as the ADD by validate-in-same-transaction (it holds the strong lock during the
 scan all the same). Constraints on tables created in the same release are not flagged.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		for _, c := range n.Cmds {

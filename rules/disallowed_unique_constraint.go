@@ -38,8 +38,8 @@ or without UNIQUE constraints beside it) is reported by that rule only. Tables c
 same release are not flagged. Whether the running color's writes may violate the new
 constraint is a question of phase: a unique constraint on existing columns is a contract change.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) || primaryKeyHazard(p, n) != "" {
+		n, ok := alterOfExisting(p, s)
+		if !ok || primaryKeyHazard(p, n) != "" {
 			return
 		}
 		for _, c := range n.Cmds {

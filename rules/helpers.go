@@ -41,3 +41,13 @@ func siteOf(s *Stmt) parser.Span {
 	}
 	return s.Span
 }
+
+// alterOfExisting returns the ALTER TABLE of s when it changes a table
+// that the running color already uses (not one new in this release).
+func alterOfExisting(p *Pass, s *Stmt) (*parser.AlterTable, bool) {
+	n, ok := s.Node.(*parser.AlterTable)
+	if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		return nil, false
+	}
+	return n, true
+}

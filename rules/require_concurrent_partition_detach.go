@@ -34,8 +34,8 @@ Partitioned tables created in the same release are not flagged. The rule applies
 PostgreSQL 14, the first version with DETACH PARTITION CONCURRENTLY. Whether the running color
 still reads the detached rows is a question of phase (detaching is a contract operation).`,
 	Stmt: func(p *Pass, s *Stmt) {
-		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || p.Fresh(n.Table) {
+		n, ok := alterOfExisting(p, s)
+		if !ok {
 			return
 		}
 		for _, c := range n.Cmds {

@@ -64,6 +64,27 @@ func (o *DBOptions) load(ctx context.Context) ([]*runner.Migration, error) {
 	return migs, nil
 }
 
+// appliedBy names who runs bgmigrate, for the history.
+func appliedBy() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// open loads the migrations of the directory and connects to the database.
+func (o *DBOptions) open(ctx context.Context, s *IOStreams) ([]*runner.Migration, *pgx.Conn, error) {
+	migs, err := o.load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := o.connect(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return migs, conn, nil
+}
+
 // MigrateOptions are the flags of bgmigrate migrate.
 type MigrateOptions struct {
 	IO *IOStreams
@@ -157,14 +178,10 @@ func migrateRun(ctx context.Context, opts *MigrateOptions) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	by := ""
-	if u, err := user.Current(); err == nil {
-		by = u.Username
-	}
 	res, err := runner.Migrate(ctx, conn, migs, runner.Options{
 		Phase: phase, LockTimeout: opts.LockTimeout, StatementTimeout: opts.StatementTimeout, Retries: opts.Retries,
 		LockWait: opts.LockWait, LockWaitTimeout: opts.LockWaitTimeout, Force: opts.Force, Reason: opts.Reason,
-		Deployment: opts.Deployment, AppliedBy: by, Log: opts.IO.ErrOut,
+		Deployment: opts.Deployment, AppliedBy: appliedBy(), Log: opts.IO.ErrOut,
 	})
 	if res != nil {
 		fmt.Fprintf(opts.IO.Out, "%d migrations applied", len(res.Applied))
@@ -206,11 +223,7 @@ func newCmdStatus(s *IOStreams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			migs, err := opts.load(ctx)
-			if err != nil {
-				return err
-			}
-			conn, err := opts.connect(ctx, s)
+			migs, conn, err := opts.open(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -241,11 +254,7 @@ func newCmdRetire(s *IOStreams) *cobra.Command {
 				return err
 			}
 			defer conn.Close(context.Background())
-			by := ""
-			if u, err := user.Current(); err == nil {
-				by = u.Username
-			}
-			if err := runner.Retire(ctx, conn, color, by, reason); err != nil {
+			if err := runner.Retire(ctx, conn, color, appliedBy(), reason); err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
 			fmt.Fprintln(s.Out, "old color retired: contract migrations may run")
@@ -267,20 +276,12 @@ func newCmdBaseline(s *IOStreams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			migs, err := opts.load(ctx)
-			if err != nil {
-				return err
-			}
-			conn, err := opts.connect(ctx, s)
+			migs, conn, err := opts.open(ctx, s)
 			if err != nil {
 				return err
 			}
 			defer conn.Close(context.Background())
-			by := ""
-			if u, err := user.Current(); err == nil {
-				by = u.Username
-			}
-			done, err := runner.Baseline(ctx, conn, from, migs, by)
+			done, err := runner.Baseline(ctx, conn, from, migs, appliedBy())
 			if err != nil {
 				return &exitError{code: ExitUsage, err: err}
 			}
