@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os/user"
@@ -191,10 +190,8 @@ func migrateRun(ctx context.Context, opts *MigrateOptions) error {
 		fmt.Fprintln(opts.IO.Out)
 	}
 	if err != nil {
-		var locked *runner.LockedError
-		if errors.As(err, &locked) {
-			return &exitError{code: ExitFindings, err: err}
-		}
+		// A refused or failed run: lint errors, the contract gate, the
+		// lock held by another run, a statement or lock timeout.
 		return &exitError{code: ExitFindings, err: err}
 	}
 	return nil
