@@ -283,7 +283,8 @@ func release(conn *pgx.Conn) {
 	_, _ = conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, LockKey)
 }
 
-// LockHolder describes the session holding the migration lock, "" if none.
+// LockHolder describes the session holding the migration lock of this
+// database, "" if none (advisory locks are per database).
 func LockHolder(ctx context.Context, conn *pgx.Conn) (string, error) {
 	var pid int
 	var app, user, addr string
@@ -292,6 +293,7 @@ func LockHolder(ctx context.Context, conn *pgx.Conn) (string, error) {
 			coalesce(host(a.client_addr), 'local'), now() - a.backend_start
 		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid AND l.objsubid = 1
+		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		  AND l.pid <> pg_backend_pid()`, LockKey).Scan(&pid, &app, &user, &addr, &age)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil

@@ -95,7 +95,7 @@ switch), contract (run after the old color is retired) or breaking (split it).`,
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())}
 	})
 	root.AddCommand(newCmdLint(s, nil), newCmdRules(s), newCmdExplain(s),
-		newCmdMigrate(s), newCmdPlan(s), newCmdInit(s), newCmdStatus(s), newCmdRetire(s), newCmdBaseline(s), newCmdGitHubEventBase(s))
+		newCmdMigrate(s), newCmdPlan(s), newCmdInit(s), newCmdStatus(s), newCmdRetire(s), newCmdBaseline(s), newCmdGate(s), newCmdGitHubEventBase(s))
 	return root
 }
 

@@ -1,0 +1,423 @@
+package gate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/bgmigrate/bgmigrate/phases"
+	"github.com/bgmigrate/bgmigrate/runner"
+	"github.com/jackc/pgx/v5"
+	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+	"github.com/testcontainers/testcontainers-go/modules/postgres"
+)
+
+// NoVersion as --old-version or --new-version means "before the first
+// migration": an empty schema.
+const NoVersion = "none"
+
+// DockerScheme prefixes a dev URL that names an image to start with Docker
+// ("docker://postgres:15").
+const DockerScheme = "docker://"
+
+// ErrDockerUnavailable is returned when a docker:// dev URL is given and no
+// Docker engine answers.
+var ErrDockerUnavailable = errors.New("no Docker engine answers")
+
+// VersionError is a version that cannot be used or determined.
+type VersionError struct {
+	Flag    string // "old" or "new"
+	Version string
+	Reason  string
+}
+
+func (e *VersionError) Error() string {
+	if e.Version == "" {
+		return fmt.Sprintf("%s version: %s", e.Flag, e.Reason)
+	}
+	return fmt.Sprintf("%s version %q: %s", e.Flag, e.Version, e.Reason)
+}
+
+// CollectOptions say what to gather.
+type CollectOptions struct {
+	Stage      Stage
+	Migrations []*runner.Migration // the directory, as runner.Load reads it
+	// OldVersion and NewVersion: see DefaultVersions for "".
+	OldVersion, NewVersion string
+	// DevURL is where the colors' schemas are replayed: a PostgreSQL URL
+	// on which a throwaway database is created (and dropped), or
+	// docker://IMAGE to start a container with testcontainers-go.
+	DevURL            string
+	Schemas           []string
+	MaxTransactionAge time.Duration
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// Timing says where Collect spent its time.
+type Timing struct {
+	Replay time.Duration // starting the dev server, replaying, reading the replays' catalogs
+	Live   time.Duration // reading the live history, catalog and sessions
+}
+
+// Collect gathers the gate's Input: the live database's history, catalog and
+// sessions through live, and the two colors' schemas by replaying the
+// migrations up to each color's version on the dev database.
+func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (Input, Timing, error) {
+	var tm Timing
+	log := o.Log
+	if log == nil {
+		log = io.Discard
+	}
+	start := time.Now()
+	hist, err := runner.History(ctx, live)
+	if err != nil {
+		return Input{}, tm, fmt.Errorf("read history: %w", err)
+	}
+	oldV, newV, err := DefaultVersions(o.Migrations, hist, o.OldVersion, o.NewVersion)
+	if err != nil {
+		return Input{}, tm, err
+	}
+	in := Input{Stage: o.Stage, OldVersion: oldV, NewVersion: newV, MaxTransactionAge: o.MaxTransactionAge}
+	for _, m := range o.Migrations {
+		in.Migrations = append(in.Migrations, fromRunner(m))
+	}
+	for _, a := range hist {
+		in.History = append(in.History, Applied{Version: a.Version, Checksum: a.Checksum, Phase: a.Phase, FinishedAt: a.FinishedAt, ForcedReason: a.ForcedReason})
+	}
+	if in.Retirements, err = retirements(ctx, live); err != nil {
+		return Input{}, tm, err
+	}
+	if in.Live, err = ReadCatalog(ctx, live, o.Schemas); err != nil {
+		return Input{}, tm, fmt.Errorf("live database: %w", err)
+	}
+	if in.Ops, err = ReadOperations(ctx, live); err != nil {
+		return Input{}, tm, err
+	}
+	tm.Live = time.Since(start)
+
+	start = time.Now()
+	oldIdx, _ := index(in.Migrations, oldV)
+	newIdx, _ := index(in.Migrations, newV)
+	cats, err := Replay(ctx, o.DevURL, o.Migrations, []int{oldIdx + 1, newIdx + 1}, o.Schemas, log)
+	tm.Replay = time.Since(start)
+	if err != nil {
+		return Input{}, tm, err
+	}
+	in.Old, in.New = cats[0], cats[1]
+	return in, tm, nil
+}
+
+// DefaultVersions resolves the colors' versions. NoVersion is "" (an empty
+// schema). An empty new version is the last migration of the directory. An
+// empty old version is the last migration (in directory order) applied
+// before the most recent run, told apart by the deployment id runs record
+// (bgmigrate migrate --deployment); with an empty history it is none, and
+// when runs carry no deployment id it cannot be told: pass --old-version.
+func DefaultVersions(migs []*runner.Migration, hist []runner.Applied, oldV, newV string) (string, string, error) {
+	known := map[string]int{}
+	for i, m := range migs {
+		known[m.Version] = i
+	}
+	resolve := func(flag, v string) (string, error) {
+		if v == NoVersion {
+			return "", nil
+		}
+		if _, ok := known[v]; !ok {
+			return "", &VersionError{Flag: flag, Version: v, Reason: "not a migration of the directory"}
+		}
+		return v, nil
+	}
+	var err error
+	switch newV {
+	case "":
+		if len(migs) > 0 {
+			newV = migs[len(migs)-1].Version
+		}
+	default:
+		if newV, err = resolve("new", newV); err != nil {
+			return "", "", err
+		}
+	}
+	if oldV != "" {
+		if oldV, err = resolve("old", oldV); err != nil {
+			return "", "", err
+		}
+		return oldV, newV, nil
+	}
+	if len(hist) == 0 {
+		return "", newV, nil
+	}
+	last := hist[len(hist)-1].Deployment
+	if last == "" {
+		return "", "", &VersionError{Flag: "old", Reason: "the history records no deployment id, so the most recent run cannot be told apart: pass --old-version"}
+	}
+	best := -1
+	for _, a := range hist {
+		if i, ok := known[a.Version]; ok && a.Deployment != last && i > best {
+			best = i
+		}
+	}
+	if best < 0 {
+		return "", newV, nil
+	}
+	return migs[best].Version, newV, nil
+}
+
+func fromRunner(m *runner.Migration) Migration {
+	g := Migration{Version: m.Version, Path: m.Path, Checksum: m.Checksum, Class: m.Class}
+	seen := map[string]bool{}
+	for _, u := range m.Units {
+		for _, s := range u.Steps {
+			if s.Table != "" && !seen[s.Table] {
+				seen[s.Table] = true
+				g.Tables = append(g.Tables, QualifyTable(s.Table))
+			}
+		}
+	}
+	return g
+}
+
+func retirements(ctx context.Context, conn *pgx.Conn) ([]time.Time, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('bgmigrate.retirements') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("read retirements: %w", err)
+	}
+	if !exists {
+		return nil, nil
+	}
+	rows, err := conn.Query(ctx, `SELECT retired_at FROM bgmigrate.retirements ORDER BY retired_at`)
+	if err != nil {
+		return nil, fmt.Errorf("read retirements: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return nil, fmt.Errorf("read retirements: %w", err)
+	}
+	return out, nil
+}
+
+// ReadOperations reads the runner's lock holder, the open transactions of
+// other sessions with the tables they lock, and the sessions waiting for a
+// lock on a table.
+func ReadOperations(ctx context.Context, conn *pgx.Conn) (Operations, error) {
+	var ops Operations
+	var err error
+	if ops.LockHolder, err = runner.LockHolder(ctx, conn); err != nil {
+		return ops, fmt.Errorf("read the migration lock: %w", err)
+	}
+	rows, err := conn.Query(ctx, `SELECT a.pid, now() - a.xact_start, coalesce(a.state, ''), coalesce(a.query, ''),
+			coalesce((SELECT array_agg(DISTINCT n.nspname || '.' || c.relname)
+				FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE l.pid = a.pid AND l.granted AND l.locktype = 'relation' AND c.relkind IN ('r', 'p')
+				  AND n.nspname NOT IN ('pg_catalog', 'information_schema')), '{}')
+		FROM pg_stat_activity a
+		WHERE a.xact_start IS NOT NULL AND a.pid <> pg_backend_pid() AND a.datname = current_database()
+		  AND a.backend_type = 'client backend'
+		ORDER BY a.xact_start`)
+	if err != nil {
+		return ops, fmt.Errorf("read transactions: %w", err)
+	}
+	for rows.Next() {
+		var tx Transaction
+		if err := rows.Scan(&tx.PID, &tx.Age, &tx.State, &tx.Query, &tx.Tables); err != nil {
+			rows.Close()
+			return ops, fmt.Errorf("read transactions: %w", err)
+		}
+		ops.Transactions = append(ops.Transactions, tx)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return ops, fmt.Errorf("read transactions: %w", err)
+	}
+	rows, err = conn.Query(ctx, `SELECT l.pid, n.nspname || '.' || c.relname, l.mode, now() - coalesce(a.query_start, now()),
+			pg_blocking_pids(l.pid)
+		FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE NOT l.granted AND l.locktype = 'relation'
+		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		ORDER BY 1, 2`)
+	if err != nil {
+		return ops, fmt.Errorf("read lock waits: %w", err)
+	}
+	for rows.Next() {
+		var w LockWait
+		var by []int32
+		if err := rows.Scan(&w.PID, &w.Table, &w.Mode, &w.Age, &by); err != nil {
+			rows.Close()
+			return ops, fmt.Errorf("read lock waits: %w", err)
+		}
+		for _, p := range by {
+			w.BlockedBy = append(w.BlockedBy, int(p))
+		}
+		ops.LockWaits = append(ops.LockWaits, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return ops, fmt.Errorf("read lock waits: %w", err)
+	}
+	return ops, nil
+}
+
+// Replay applies the first counts[i] migrations to one throwaway database
+// on devURL and returns the catalog after each count. Counts must not
+// decrease; log (nil: none) receives progress lines. The database (and the container, for docker://) is removed
+// before Replay returns, even on error.
+func Replay(ctx context.Context, devURL string, migs []*runner.Migration, counts []int, schemas []string, log io.Writer) ([]*Catalog, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	if devURL == "" {
+		return nil, errors.New("no dev database: pass --dev-url (a PostgreSQL URL or docker://IMAGE)")
+	}
+	for i := 1; i < len(counts); i++ {
+		if counts[i] < counts[i-1] {
+			return nil, &VersionError{Flag: "new", Reason: "comes before the old version in the directory"}
+		}
+	}
+	adminURL := devURL
+	if image, ok := strings.CutPrefix(devURL, DockerScheme); ok {
+		fmt.Fprintf(log, "starting %s\n", image)
+		u, stop, err := startDocker(ctx, image)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		adminURL = u
+	}
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the dev database: %w", err)
+	}
+	defer admin.Close(context.Background())
+	name, err := randomName()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return nil, fmt.Errorf("create the replay database: %w", err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		q := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
+		if admin.PgConn().ParameterStatus("server_version") >= "13" {
+			q += " WITH (FORCE)"
+		}
+		if _, err := admin.Exec(dctx, q); err != nil {
+			fmt.Fprintf(log, "drop replay database %s: %v\n", name, err)
+		}
+	}()
+	cfg, err := pgx.ParseConfig(adminURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse the dev URL: %w", err)
+	}
+	cfg.Database = name
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the replay database: %w", err)
+	}
+	defer conn.Close(context.Background())
+
+	replayed := replayCopies(migs)
+	var out []*Catalog
+	for _, n := range counts {
+		if n > 0 {
+			fmt.Fprintf(log, "replaying %d migrations up to %s\n", n, migs[n-1].Version)
+			_, err := runner.Migrate(ctx, conn, replayed[:n], runner.Options{
+				Phase: runner.PhaseAll, Force: true, Reason: "gate replay", AppliedBy: "bgmigrate gate",
+				LockTimeout: 10 * time.Second, Retries: 1, Log: io.Discard,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("replay migrations up to %s: %w", migs[n-1].Version, err)
+			}
+		}
+		cat, err := ReadCatalog(ctx, conn, schemas)
+		if err != nil {
+			return nil, fmt.Errorf("replay database: %w", err)
+		}
+		out = append(out, cat)
+	}
+	return out, nil
+}
+
+// replayCopies returns the migrations without what would stop the runner
+// from replaying them: they are the schema history, whatever their lint
+// findings or class.
+func replayCopies(migs []*runner.Migration) []*runner.Migration {
+	out := make([]*runner.Migration, len(migs))
+	for i, m := range migs {
+		c := *m
+		c.Findings = nil
+		if c.Class == phases.Breaking || c.Class == phases.Mixed {
+			c.Class = phases.Expand
+		}
+		out[i] = &c
+	}
+	return out
+}
+
+func randomName() (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "bgmigrate_gate_" + hex.EncodeToString(b[:]), nil
+}
+
+// startDocker starts image with testcontainers-go's postgres module and
+// returns its superuser URL and a func that removes the container.
+// testcontainers' reaper (Ryuk) is off unless TESTCONTAINERS_RYUK_DISABLED
+// says otherwise: it needs an image of its own, and stop removes the
+// container.
+func startDocker(ctx context.Context, image string) (string, func(), error) {
+	if _, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !set {
+		_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	if _, set := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !set {
+		// An engine in this network namespace publishes its ports on
+		// loopback; testcontainers would dial the bridge's gateway.
+		if _, err := net.InterfaceByName("docker0"); err == nil {
+			_ = os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+		}
+	}
+	tclog.SetDefault(tclog.NewNoopLogger())
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	cli, err := testcontainers.NewDockerClientWithOpts(pingCtx)
+	cancel()
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %v", ErrDockerUnavailable, err)
+	}
+	_ = cli.Close()
+	ctr, err := postgres.Run(ctx, image,
+		testcontainers.WithLogger(tclog.NewNoopLogger()),
+		postgres.WithDatabase("postgres"),
+		postgres.WithUsername("postgres"),
+		postgres.WithPassword("postgres"),
+		testcontainers.WithCmd("postgres", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"),
+		postgres.BasicWaitStrategies(),
+	)
+	stop := func() {
+		if ctr != nil {
+			_ = testcontainers.TerminateContainer(ctr)
+		}
+	}
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("start %s: %w", image, err)
+	}
+	u, err := ctr.ConnectionString(ctx, "sslmode=disable")
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("container connection string: %w", err)
+	}
+	return u, stop, nil
+}

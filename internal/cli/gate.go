@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/bgmigrate/bgmigrate/gate"
+	"github.com/spf13/cobra"
+)
+
+// GateOptions are the flags of bgmigrate gate.
+type GateOptions struct {
+	IO *IOStreams
+	DBOptions
+	DevURL            string
+	OldVersion        string
+	NewVersion        string
+	Stage             string
+	Format            string
+	MaxTransactionAge time.Duration
+	Schemas           []string
+}
+
+func newCmdGate(s *IOStreams) *cobra.Command {
+	opts := &GateOptions{IO: s}
+	cmd := &cobra.Command{
+		Use:   "gate",
+		Short: "Prove the live schema is right for both colors before the switch",
+		Long: `Decide whether traffic may switch to the new color (--stage pre-switch) or
+contract migrations may start (--stage pre-contract).
+
+The migrations are replayed up to the old color's version and up to the new
+color's version in a throwaway database on --dev-url (a PostgreSQL URL, on
+which a database bgmigrate_gate_<random> is created and dropped, or
+docker://IMAGE), and both schemas are compared with the live one. The gate
+also checks the history (every expand migration applied with its checksum, no
+breaking migration pending, no contract applied while the old color is a
+rollback target) and the live sessions (INVALID indexes, the migration lock,
+old transactions, lock queues on the release's tables).
+
+--new-version defaults to the last migration of the directory; --old-version
+to the last migration applied before the most recent run, told apart by the
+deployment id of bgmigrate migrate --deployment (pass it when runs carry
+none). "none" is the empty schema.
+
+Exit status: 0 allow, 1 block, 2 error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return gateRun(cmd.Context(), opts)
+		},
+	}
+	opts.flags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&opts.DevURL, "dev-url", "", "where the colors' schemas are replayed: a PostgreSQL URL or docker://IMAGE")
+	f.StringVar(&opts.OldVersion, "old-version", "", "the last migration the old color's code needs (default: applied before the latest run)")
+	f.StringVar(&opts.NewVersion, "new-version", "", "the last migration the new color's code needs (default: the last of the directory)")
+	f.StringVar(&opts.Stage, "stage", string(gate.PreSwitch), "pre-switch or pre-contract")
+	f.StringVar(&opts.Format, "format", "text", "text or json")
+	f.DurationVar(&opts.MaxTransactionAge, "max-transaction-age", gate.DefaultMaxTransactionAge, "an older open transaction blocks")
+	f.StringSliceVar(&opts.Schemas, "schema", nil, "schemas to compare (default: all but PostgreSQL's and bgmigrate's)")
+	return cmd
+}
+
+func gateRun(ctx context.Context, opts *GateOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	stage, err := gate.ParseStage(opts.Stage)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if opts.Format != "text" && opts.Format != "json" {
+		return usageError("unknown format %q (want text or json)", opts.Format)
+	}
+	if opts.DevURL == "" {
+		return usageError("no dev database: pass --dev-url (a PostgreSQL URL or docker://IMAGE)")
+	}
+	migs, err := opts.load(ctx)
+	if err != nil {
+		return err
+	}
+	conn, err := opts.connect(ctx, opts.IO)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	in, _, err := gate.Collect(ctx, conn, gate.CollectOptions{
+		Stage: stage, Migrations: migs, OldVersion: opts.OldVersion, NewVersion: opts.NewVersion,
+		DevURL: opts.DevURL, Schemas: opts.Schemas, MaxTransactionAge: opts.MaxTransactionAge, Log: opts.IO.ErrOut,
+	})
+	if err != nil {
+		var ve *gate.VersionError
+		if errors.As(err, &ve) {
+			return usageError("%v", err)
+		}
+		return &exitError{code: ExitUsage, err: err}
+	}
+	d := gate.Evaluate(in)
+	if opts.Format == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(d); err != nil {
+			return &exitError{code: ExitUsage, err: err}
+		}
+	} else {
+		printDecision(opts.IO.Out, in, d)
+	}
+	if !d.Allow {
+		return errFindings
+	}
+	return nil
+}
+
+func printDecision(w io.Writer, in gate.Input, d gate.Decision) {
+	old := in.OldVersion
+	if old == "" {
+		old = gate.NoVersion
+	}
+	fmt.Fprintf(w, "gate %s: old color at %s, new color at %s\n", in.Stage, old, in.NewVersion)
+	for _, c := range d.Checks {
+		fmt.Fprintf(w, "  %-5s %-19s %s\n", c.Status, c.Name, c.Reason)
+	}
+	if d.Allow {
+		fmt.Fprintln(w, "allow")
+	} else {
+		fmt.Fprintf(w, "block: %d checks failed\n", len(d.Blocks()))
+	}
+}
