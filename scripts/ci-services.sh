@@ -6,7 +6,10 @@
 #   - a Docker engine (Debian's docker.io), started in the background when
 #     none answers, for the testcontainers path;
 #   - the image bgmigrate/postgres:15, built from Debian packages by
-#     scripts/pg-image.sh, since no image registry is reachable here.
+#     scripts/pg-image.sh, since no image registry is reachable here;
+#   - haproxy, nginx, caddy and etcd, which the switcher tests start on
+#     their own ports with their own configs (installing them starts no
+#     system daemon).
 # It installs only what is missing and is safe to run again (a second run
 # takes about a second). It exports nothing: pgtest finds all of this by
 # itself. The environment it prints at the end is optional.
@@ -31,6 +34,11 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+# Load balancers and the config store the switcher tests drive.
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v nginx >/dev/null || missing+=(nginx)
+command -v caddy >/dev/null || missing+=(caddy)
+command -v etcd >/dev/null || missing+=(etcd-server)
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
 	apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
