@@ -26,7 +26,7 @@ import (
 
 // unavailable fails the test in CI, where caddy must be installed, and
 // skips it elsewhere.
-func unavailable(t *testing.T, format string, args ...any) {
+func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv("CI") == "true" {
@@ -51,7 +51,7 @@ func (s *server) url(path string) string {
 // startCaddy runs a real caddy with its admin API and one reverse proxy on
 // free ports of 127.0.0.1, blue active, and stops it by PID when the test
 // ends.
-func startCaddy(t *testing.T) *server {
+func startCaddy(t testing.TB) *server {
 	t.Helper()
 	bin, err := exec.LookPath("caddy")
 	if err != nil {
@@ -69,7 +69,7 @@ func startCaddy(t *testing.T) *server {
 	return nil
 }
 
-func (s *server) start(t *testing.T, bin string) error {
+func (s *server) start(t testing.TB, bin string) error {
 	dir := t.TempDir()
 	cfg := map[string]any{
 		"admin":   map[string]any{"listen": fmt.Sprintf("127.0.0.1:%d", s.admin), "config": map[string]any{"persist": false}},
@@ -160,7 +160,7 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func open(t *testing.T, raw string) switcher.Switcher {
+func open(t testing.TB, raw string) switcher.Switcher {
 	t.Helper()
 	sw, err := switcher.Open(context.Background(), raw)
 	if err != nil {
@@ -324,4 +324,12 @@ func TestSwitchKeepAlive(t *testing.T) {
 	if failures.Load() > 0 {
 		t.Errorf("%d requests failed; first: %v", failures.Load(), firstErr.Load())
 	}
+}
+
+// BenchmarkSwitchUnderLoad: 20 switches blue→green→blue… through Caddy's
+// admin API under steady load (bench/switch/run.sh).
+func BenchmarkSwitchUnderLoad(b *testing.B) {
+	s := startCaddy(b)
+	in := switchertest.Instance{Switcher: open(b, s.url("/id/app_upstream")), Frontend: s.frontend()}
+	switchertest.Bench(b, in, 20, 16)
 }

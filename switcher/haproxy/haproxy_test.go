@@ -35,7 +35,7 @@ type lb struct {
 }
 
 // haproxyBinary finds haproxy, or fails (CI=true) or skips the test.
-func haproxyBinary(t *testing.T) string {
+func haproxyBinary(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("haproxy"); err == nil {
 		return p
@@ -99,7 +99,7 @@ backend app_static
 
 // startHAProxy starts HAProxy in front of b, blue active in both modes, and
 // stops it (by PID) when the test ends.
-func startHAProxy(t *testing.T, b *switchertest.Backends) *lb {
+func startHAProxy(t testing.TB, b *switchertest.Backends) *lb {
 	t.Helper()
 	bin := haproxyBinary(t)
 	// A short folder: a unix socket path is limited to 107 bytes.
@@ -139,7 +139,7 @@ func startHAProxy(t *testing.T, b *switchertest.Backends) *lb {
 }
 
 // run starts haproxy in the foreground and waits until its socket answers.
-func (l *lb) run(t *testing.T) error {
+func (l *lb) run(t testing.TB) error {
 	logPath := filepath.Join(l.dir, "haproxy.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -196,7 +196,7 @@ func (l *lb) serverURL() string {
 	return "haproxy://" + l.sock + "?backend=app&blue=blue_srv&green=green_srv"
 }
 
-func open(t *testing.T, rawURL string) switcher.Switcher {
+func open(t testing.TB, rawURL string) switcher.Switcher {
 	t.Helper()
 	s, err := switcher.Open(context.Background(), rawURL)
 	if err != nil {
@@ -503,5 +503,20 @@ func TestSwitchToDownServer(t *testing.T) {
 		if got, err := s.Active(ctx); err != nil || got != c {
 			t.Fatalf("Active = %q, %v; want %s", got, err, c)
 		}
+	}
+}
+
+// BenchmarkSwitchUnderLoad: 20 switches blue→green→blue… through the
+// Runtime API under steady load (bench/switch/run.sh prints the figures).
+func BenchmarkSwitchUnderLoad(b *testing.B) {
+	for _, mode := range []string{"map", "server"} {
+		b.Run(mode, func(b *testing.B) {
+			l := startHAProxy(b, switchertest.StartBackends(b))
+			in := switchertest.Instance{Switcher: open(b, l.mapURL()), Frontend: l.mapFE}
+			if mode == "server" {
+				in = switchertest.Instance{Switcher: open(b, l.serverURL()), Frontend: l.serverFE}
+			}
+			switchertest.Bench(b, in, 20, 16)
+		})
 	}
 }

@@ -25,7 +25,7 @@ import (
 
 // unavailable fails the test in CI, where nginx must be installed, and
 // skips it elsewhere.
-func unavailable(t *testing.T, format string, args ...any) {
+func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv("CI") == "true" {
@@ -67,7 +67,7 @@ func (s *server) url(extra url.Values) string {
 // startNginx runs a real nginx (master and one worker) on a free port of
 // 127.0.0.1 in front of two test backends, blue active, and stops it by PID
 // when the test ends.
-func startNginx(t *testing.T) *server {
+func startNginx(t testing.TB) *server {
 	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
@@ -95,7 +95,7 @@ func startNginx(t *testing.T) *server {
 	return nil
 }
 
-func (s *server) start(t *testing.T, bin string) error {
+func (s *server) start(t testing.TB, bin string) error {
 	user := ""
 	if os.Geteuid() == 0 {
 		user = "user root;" // workers must reach the temp paths in the test's private dir
@@ -171,7 +171,7 @@ http {
 	return nil
 }
 
-func open(t *testing.T, raw string) switcher.Switcher {
+func open(t testing.TB, raw string) switcher.Switcher {
 	t.Helper()
 	sw, err := switcher.Open(context.Background(), raw)
 	if err != nil {
@@ -379,4 +379,12 @@ func TestReloadKeepAlive(t *testing.T) {
 	if failures.Load() > 0 {
 		t.Errorf("%d requests failed; first: %v", failures.Load(), firstErr.Load())
 	}
+}
+
+// BenchmarkSwitchUnderLoad: 20 switches blue→green→blue… by rewriting the
+// upstream and reloading nginx, under steady load (bench/switch/run.sh).
+func BenchmarkSwitchUnderLoad(b *testing.B) {
+	s := startNginx(b)
+	in := switchertest.Instance{Switcher: open(b, s.url(nil)), Frontend: s.frontend()}
+	switchertest.Bench(b, in, 20, 16)
 }

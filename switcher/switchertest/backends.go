@@ -40,7 +40,7 @@ func (b *Backends) Addr(c switcher.Color) string {
 
 // StartBackends starts the two backends on free ports below 32768 and stops
 // them when the test ends.
-func StartBackends(t *testing.T) *Backends {
+func StartBackends(t testing.TB) *Backends {
 	t.Helper()
 	b := &Backends{Delay: DefaultDelay}
 	b.Blue = startBackend(t, switcher.Blue, b.Delay)
@@ -48,7 +48,7 @@ func StartBackends(t *testing.T) *Backends {
 	return b
 }
 
-func startBackend(t *testing.T, c switcher.Color, delay time.Duration) string {
+func startBackend(t testing.TB, c switcher.Color, delay time.Duration) string {
 	t.Helper()
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := delay
