@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Int64Var(&cfg.Rows, "rows", 1_000_000, "rows in the table")
 	fs.IntVar(&cfg.Rate, "rate", 500, "writes per second of the concurrent writer")
-	fs.IntVar(&cfg.Conns, "conns", 100, "writer's connection pool size")
+	fs.IntVar(&cfg.Conns, "conns", 20, "writer's connection pool size (500 writes/s need few; with 100 on 2 cores the writes released together after a lock timeout queue for CPU)")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", 3*time.Second, "client timeout of each write")
 	fs.DurationVar(&cfg.LockTimeout, "lock-timeout", 2*time.Second, "bgmigrate runner's lock_timeout")
 	fs.DurationVar(&cfg.Reader, "reader", 5*time.Second, "how long the long-running reader holds ACCESS SHARE")
