@@ -52,7 +52,8 @@ fi
 # runner that waits for the end of this script's output does not wait for it.
 if ! docker info >/dev/null 2>&1; then
 	log "starting dockerd (log: /tmp/bgmigrate-dockerd.log)"
-	setsid dockerd </dev/null >/tmp/bgmigrate-dockerd.log 2>&1 &
+	# 9>&-: the daemon must not inherit (and hold forever) the lock above.
+	setsid dockerd </dev/null >/tmp/bgmigrate-dockerd.log 2>&1 9>&- &
 	for _ in $(seq 1 120); do
 		docker info >/dev/null 2>&1 && break
 		sleep 0.5
