@@ -5,17 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,68 +259,7 @@ func TestOpenErrors(t *testing.T) {
 func TestSwitchKeepAlive(t *testing.T) {
 	t.Parallel()
 	s := startCaddy(t)
-	sw := open(t, s.url("/id/app_upstream"))
-	const workers, switches = 8, 6
-
-	var requests, failures, attempts, newConns atomic.Int64
-	var firstErr atomic.Value
-	tr := &http.Transport{MaxIdleConnsPerHost: workers}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				var tries int64
-				trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-					tries++
-					if !info.Reused {
-						newConns.Add(1)
-					}
-				}}
-				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, s.frontend(), nil)
-				resp, err := client.Do(req)
-				if ctx.Err() != nil {
-					return
-				}
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				requests.Add(1)
-				attempts.Add(tries)
-				if err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				}
-			}
-		}()
-	}
-	time.Sleep(300 * time.Millisecond)
-	baseline := newConns.Load()
-	var took time.Duration
-	for i := range switches {
-		c := switcher.Green
-		if i%2 == 1 {
-			c = switcher.Blue
-		}
-		start := time.Now()
-		if err := sw.Switch(context.Background(), c); err != nil {
-			t.Errorf("Switch(%s): %v", c, err)
-		}
-		took += time.Since(start)
-		time.Sleep(300 * time.Millisecond)
-	}
-	cancel()
-	wg.Wait()
-	tr.CloseIdleConnections()
-	t.Logf("caddy config change under keep-alive load: %d switches (mean %v each), %d requests, %d failed, %d retried by the client on a new connection, %d connections reopened after the first %d (each a keep-alive connection caddy closed)",
-		switches, (took / switches).Round(time.Millisecond), requests.Load(), failures.Load(), attempts.Load()-requests.Load(), newConns.Load()-baseline, baseline)
-	if failures.Load() > 0 {
-		t.Errorf("%d requests failed; first: %v", failures.Load(), firstErr.Load())
-	}
+	switchertest.KeepAlive(t, "caddy config change", switchertest.Instance{Switcher: open(t, s.url("/id/app_upstream")), Frontend: s.frontend()})
 }
 
 // BenchmarkSwitchUnderLoad: 20 switches blue→green→blue… through Caddy's
