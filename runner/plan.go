@@ -117,7 +117,7 @@ func Load(ctx context.Context, dir string, cfg rules.Config) ([]*Migration, erro
 					m.Findings = append(m.Findings, fd)
 				}
 			}
-			m.Units = units(res)
+			m.Units = units(res, cfg.PGVersion)
 			out = append(out, m)
 		}
 	}
@@ -154,11 +154,11 @@ func versionName(f *parser.File) (string, string) {
 // for the file unless it holds statements that cannot run in one or its
 // tool turns transactions off; then every statement runs on its own, and
 // explicit BEGIN … COMMIT blocks stay together.
-func units(res *rules.FileResult) []Unit {
+func units(res *rules.FileResult, pgVersion int) []Unit {
 	f := res.File
 	tx := f.Tx != parser.TxNone
 	for _, st := range f.Statements {
-		if parser.NonTransactional(st) {
+		if nonTransactional(st, pgVersion) {
 			tx = false
 		}
 	}
@@ -182,7 +182,7 @@ func units(res *rules.FileResult) []Unit {
 	var cur *Unit
 	explicit := false
 	for i, st := range f.Statements {
-		step := Step{SQL: st.Text, Line: st.Span.Start.Line, Tag: st.Tag, NonTx: parser.NonTransactional(st), Backfill: backfills[i]}
+		step := Step{SQL: st.Text, Line: st.Span.Start.Line, Tag: st.Tag, NonTx: nonTransactional(st, pgVersion), Backfill: backfills[i]}
 		if s := infos[i]; s != nil {
 			step.Class, step.Lock, step.Table = s.Class, s.Info.Lock, s.Info.Table
 		}
@@ -230,4 +230,14 @@ func (m *Migration) Phase() Phase {
 		return PhaseContract
 	}
 	return PhaseExpand
+}
+
+// nonTransactional reports whether st cannot run inside a transaction
+// block on the given PostgreSQL version: besides the statements that never
+// can, ALTER TYPE … ADD VALUE before PostgreSQL 12.
+func nonTransactional(st *parser.Statement, pgVersion int) bool {
+	if ae, ok := st.Node.(*parser.AlterEnum); ok && ae.AddValue != "" && pgVersion > 0 && pgVersion < 12 {
+		return true
+	}
+	return parser.NonTransactional(st)
 }
