@@ -85,9 +85,13 @@ func NewRootCmd(s *IOStreams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "bgmigrate",
 		Short: "Safe PostgreSQL migrations for blue-green deploys",
-		Long: `bgmigrate lints PostgreSQL migrations for locks, rewrites and blue-green
-compatibility, classifying every statement and file as expand (run before the
-switch), contract (run after the old color is retired) or breaking (split it).`,
+		Long: `bgmigrate makes PostgreSQL migrations safe for blue-green deploys.
+
+It lints migrations for locks, rewrites and blue-green compatibility,
+classifying every statement and file as expand (run before the switch),
+contract (run after the old color is retired) or breaking (split it); applies
+them phase by phase with lock timeouts, retries and contract gating; and gates
+the switch on a live schema that works for both colors.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
