@@ -4,7 +4,7 @@
 // The decision is a pure function, Evaluate(Input) Decision: everything it
 // looks at (the migrations, the applied history, the catalogs of the two
 // colors' schemas and of the live database, the operations facts) is plain
-// data gathered beforehand by Collect, so it can be tested and replayed
+// data gathered beforehand (package gate/live reads it from the databases), so it can be tested and replayed
 // without a database.
 package gate
 
@@ -540,3 +540,7 @@ func oneLine(s string) string {
 	}
 	return s
 }
+
+// VersionIndex is the position of the migration with the given version in
+// migs: -1 for "" (no migration), and false when the version is unknown.
+func VersionIndex(migs []Migration, version string) (int, bool) { return index(migs, version) }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bgmigrate/bgmigrate/gate"
+	gatelive "github.com/bgmigrate/bgmigrate/gate/live"
 	"github.com/bgmigrate/bgmigrate/internal/pgtest"
 	"github.com/bgmigrate/bgmigrate/rules"
 	"github.com/bgmigrate/bgmigrate/runner"
@@ -105,7 +106,7 @@ func run(ctx context.Context, tables, expand, runs int, devURL string) error {
 	var best time.Duration
 	for i := 0; i < runs; i++ {
 		start := time.Now()
-		in, tm, err := gate.Collect(ctx, conn, gate.CollectOptions{Stage: gate.PreSwitch, Migrations: migs, DevURL: devURL})
+		in, tm, err := gatelive.Collect(ctx, conn, gatelive.CollectOptions{Stage: gate.PreSwitch, Migrations: migs, DevURL: devURL})
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bgmigrate/bgmigrate/gate"
+	"github.com/bgmigrate/bgmigrate/gate/live"
 	"github.com/spf13/cobra"
 )
 
@@ -88,12 +89,12 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	in, _, err := gate.Collect(ctx, conn, gate.CollectOptions{
+	in, _, err := live.Collect(ctx, conn, live.CollectOptions{
 		Stage: stage, Migrations: migs, OldVersion: opts.OldVersion, NewVersion: opts.NewVersion,
 		DevURL: opts.DevURL, Schemas: opts.Schemas, MaxTransactionAge: opts.MaxTransactionAge, Log: opts.IO.ErrOut,
 	})
 	if err != nil {
-		var ve *gate.VersionError
+		var ve *live.VersionError
 		if errors.As(err, &ve) {
 			return usageError("%v", err)
 		}
@@ -118,7 +119,7 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 func printDecision(w io.Writer, in gate.Input, d gate.Decision) {
 	old := in.OldVersion
 	if old == "" {
-		old = gate.NoVersion
+		old = live.NoVersion
 	}
 	fmt.Fprintf(w, "gate %s: old color at %s, new color at %s\n", in.Stage, old, in.NewVersion)
 	for _, c := range d.Checks {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bgmigrate/bgmigrate/gate"
+	"github.com/bgmigrate/bgmigrate/gate/live"
 	"github.com/bgmigrate/bgmigrate/internal/pgtest"
 	"github.com/bgmigrate/bgmigrate/rules"
 	"github.com/bgmigrate/bgmigrate/runner"
@@ -251,8 +252,8 @@ func TestGateDockerDevURL(t *testing.T) {
 	url := pgtest.DB(t)
 	dir := gateDir(t, "001_users.sql", "002_bio.sql", "003_drop.sql")
 	applyLive(t, url, dir, 2)
-	r := runGate(t, "--dir", dir, "--dsn", url, "--dev-url", gate.DockerScheme+image, "--old-version", "001")
-	if errors.Is(r.err, gate.ErrDockerUnavailable) {
+	r := runGate(t, "--dir", dir, "--dsn", url, "--dev-url", live.DockerScheme+image, "--old-version", "001")
+	if errors.Is(r.err, live.ErrDockerUnavailable) {
 		if pgtest.InCI() {
 			t.Fatalf("CI is set and Docker is unavailable: %v", r.err)
 		}

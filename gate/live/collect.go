@@ -1,4 +1,7 @@
-package gate
+// Package live gathers what the gate decides on: the history, the live
+// catalog and sessions, and the catalogs of both colors replayed into a
+// throwaway database.
+package live
 
 import (
 	"context"
@@ -11,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/bgmigrate/bgmigrate/gate"
 
 	"github.com/bgmigrate/bgmigrate/phases"
 	"github.com/bgmigrate/bgmigrate/runner"
@@ -48,7 +53,7 @@ func (e *VersionError) Error() string {
 
 // CollectOptions say what to gather.
 type CollectOptions struct {
-	Stage      Stage
+	Stage      gate.Stage
 	Migrations []*runner.Migration // the directory, as runner.Load reads it
 	// OldVersion and NewVersion: see DefaultVersions for "".
 	OldVersion, NewVersion string
@@ -71,7 +76,7 @@ type Timing struct {
 // Collect gathers the gate's Input: the live database's history, catalog and
 // sessions through live, and the two colors' schemas by replaying the
 // migrations up to each color's version on the dev database.
-func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (Input, Timing, error) {
+func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (gate.Input, Timing, error) {
 	var tm Timing
 	log := o.Log
 	if log == nil {
@@ -80,37 +85,37 @@ func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (Input, Timi
 	start := time.Now()
 	hist, err := runner.History(ctx, live)
 	if err != nil {
-		return Input{}, tm, fmt.Errorf("read history: %w", err)
+		return gate.Input{}, tm, fmt.Errorf("read history: %w", err)
 	}
 	oldV, newV, err := DefaultVersions(o.Migrations, hist, o.OldVersion, o.NewVersion)
 	if err != nil {
-		return Input{}, tm, err
+		return gate.Input{}, tm, err
 	}
-	in := Input{Stage: o.Stage, OldVersion: oldV, NewVersion: newV, MaxTransactionAge: o.MaxTransactionAge}
+	in := gate.Input{Stage: o.Stage, OldVersion: oldV, NewVersion: newV, MaxTransactionAge: o.MaxTransactionAge}
 	for _, m := range o.Migrations {
 		in.Migrations = append(in.Migrations, fromRunner(m))
 	}
 	for _, a := range hist {
-		in.History = append(in.History, Applied{Version: a.Version, Checksum: a.Checksum, Phase: a.Phase, FinishedAt: a.FinishedAt, ForcedReason: a.ForcedReason})
+		in.History = append(in.History, gate.Applied{Version: a.Version, Checksum: a.Checksum, Phase: a.Phase, FinishedAt: a.FinishedAt, ForcedReason: a.ForcedReason})
 	}
 	if in.Retirements, err = retirements(ctx, live); err != nil {
-		return Input{}, tm, err
+		return gate.Input{}, tm, err
 	}
 	if in.Live, err = ReadCatalog(ctx, live, o.Schemas); err != nil {
-		return Input{}, tm, fmt.Errorf("live database: %w", err)
+		return gate.Input{}, tm, fmt.Errorf("live database: %w", err)
 	}
 	if in.Ops, err = ReadOperations(ctx, live); err != nil {
-		return Input{}, tm, err
+		return gate.Input{}, tm, err
 	}
 	tm.Live = time.Since(start)
 
 	start = time.Now()
-	oldIdx, _ := index(in.Migrations, oldV)
-	newIdx, _ := index(in.Migrations, newV)
+	oldIdx, _ := gate.VersionIndex(in.Migrations, oldV)
+	newIdx, _ := gate.VersionIndex(in.Migrations, newV)
 	cats, err := Replay(ctx, o.DevURL, o.Migrations, []int{oldIdx + 1, newIdx + 1}, o.Schemas, log)
 	tm.Replay = time.Since(start)
 	if err != nil {
-		return Input{}, tm, err
+		return gate.Input{}, tm, err
 	}
 	in.Old, in.New = cats[0], cats[1]
 	return in, tm, nil
@@ -172,14 +177,14 @@ func DefaultVersions(migs []*runner.Migration, hist []runner.Applied, oldV, newV
 	return migs[best].Version, newV, nil
 }
 
-func fromRunner(m *runner.Migration) Migration {
-	g := Migration{Version: m.Version, Path: m.Path, Checksum: m.Checksum, Class: m.Class}
+func fromRunner(m *runner.Migration) gate.Migration {
+	g := gate.Migration{Version: m.Version, Path: m.Path, Checksum: m.Checksum, Class: m.Class}
 	seen := map[string]bool{}
 	for _, u := range m.Units {
 		for _, s := range u.Steps {
 			if s.Table != "" && !seen[s.Table] {
 				seen[s.Table] = true
-				g.Tables = append(g.Tables, QualifyTable(s.Table))
+				g.Tables = append(g.Tables, gate.QualifyTable(s.Table))
 			}
 		}
 	}
@@ -208,8 +213,8 @@ func retirements(ctx context.Context, conn *pgx.Conn) ([]time.Time, error) {
 // ReadOperations reads the runner's lock holder, the open transactions of
 // other sessions with the tables they lock, and the sessions waiting for a
 // lock on a table.
-func ReadOperations(ctx context.Context, conn *pgx.Conn) (Operations, error) {
-	var ops Operations
+func ReadOperations(ctx context.Context, conn *pgx.Conn) (gate.Operations, error) {
+	var ops gate.Operations
 	var err error
 	if ops.LockHolder, err = runner.LockHolder(ctx, conn); err != nil {
 		return ops, fmt.Errorf("read the migration lock: %w", err)
@@ -227,7 +232,7 @@ func ReadOperations(ctx context.Context, conn *pgx.Conn) (Operations, error) {
 		return ops, fmt.Errorf("read transactions: %w", err)
 	}
 	for rows.Next() {
-		var tx Transaction
+		var tx gate.Transaction
 		if err := rows.Scan(&tx.PID, &tx.Age, &tx.State, &tx.Query, &tx.Tables); err != nil {
 			rows.Close()
 			return ops, fmt.Errorf("read transactions: %w", err)
@@ -249,7 +254,7 @@ func ReadOperations(ctx context.Context, conn *pgx.Conn) (Operations, error) {
 		return ops, fmt.Errorf("read lock waits: %w", err)
 	}
 	for rows.Next() {
-		var w LockWait
+		var w gate.LockWait
 		var by []int32
 		if err := rows.Scan(&w.PID, &w.Table, &w.Mode, &w.Age, &by); err != nil {
 			rows.Close()
@@ -271,7 +276,7 @@ func ReadOperations(ctx context.Context, conn *pgx.Conn) (Operations, error) {
 // on devURL and returns the catalog after each count. Counts must not
 // decrease; log (nil: none) receives progress lines. The database (and the container, for docker://) is removed
 // before Replay returns, even on error.
-func Replay(ctx context.Context, devURL string, migs []*runner.Migration, counts []int, schemas []string, log io.Writer) ([]*Catalog, error) {
+func Replay(ctx context.Context, devURL string, migs []*runner.Migration, counts []int, schemas []string, log io.Writer) ([]*gate.Catalog, error) {
 	if log == nil {
 		log = io.Discard
 	}
@@ -328,7 +333,7 @@ func Replay(ctx context.Context, devURL string, migs []*runner.Migration, counts
 	defer conn.Close(context.Background())
 
 	replayed := replayCopies(migs)
-	var out []*Catalog
+	var out []*gate.Catalog
 	for _, n := range counts {
 		if n > 0 {
 			fmt.Fprintf(log, "replaying %d migrations up to %s\n", n, migs[n-1].Version)

@@ -1,4 +1,4 @@
-package gate
+package live
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bgmigrate/bgmigrate/gate"
 	"github.com/bgmigrate/bgmigrate/internal/pgtest"
 	"github.com/bgmigrate/bgmigrate/rules"
 	"github.com/bgmigrate/bgmigrate/runner"
@@ -57,7 +58,7 @@ func TestReadCatalog(t *testing.T) {
 		t.Errorf("tables %v, want %v", tables, want)
 	}
 	users := cat.Tables[2]
-	wantCols := []Column{
+	wantCols := []gate.Column{
 		{Name: "id", Type: "bigint", NotNull: true, Generated: true},
 		{Name: "email", Type: "character varying(100)", NotNull: true},
 		{Name: "status", Type: "text", NotNull: true, Default: "'new'::text"},
@@ -67,7 +68,7 @@ func TestReadCatalog(t *testing.T) {
 	if !slices.Equal(users.Columns, wantCols) {
 		t.Errorf("columns\n%+v\nwant\n%+v", users.Columns, wantCols)
 	}
-	wantCons := []Constraint{{Name: "users_email_check", Def: "CHECK (((email)::text <> ''::text))"}, {Name: "users_pkey", Def: "PRIMARY KEY (id)"}}
+	wantCons := []gate.Constraint{{Name: "users_email_check", Def: "CHECK (((email)::text <> ''::text))"}, {Name: "users_pkey", Def: "PRIMARY KEY (id)"}}
 	if !slices.Equal(users.Constraints, wantCons) {
 		t.Errorf("constraints %+v, want %+v", users.Constraints, wantCons)
 	}
