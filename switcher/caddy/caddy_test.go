@@ -21,17 +21,6 @@ import (
 	"github.com/bgmigrate/bgmigrate/switcher/switchertest"
 )
 
-// unavailable fails the test in CI, where caddy must be installed, and
-// skips it elsewhere.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: install it with apt-get install -y caddy)", msg)
-	}
-	t.Skipf("%s: skipping (apt-get install -y caddy)", msg)
-}
-
 // server is one caddy started for a test.
 type server struct {
 	admin, http int
@@ -52,7 +41,7 @@ func startCaddy(t testing.TB) *server {
 	t.Helper()
 	bin, err := exec.LookPath("caddy")
 	if err != nil {
-		unavailable(t, "caddy not found in PATH")
+		switchertest.Unavailable(t, "caddy", "caddy not found in PATH")
 	}
 	s := &server{backends: switchertest.StartBackends(t)}
 	var last error
@@ -62,7 +51,7 @@ func startCaddy(t testing.TB) *server {
 			return s
 		}
 	}
-	unavailable(t, "cannot start caddy: %v", last)
+	switchertest.Unavailable(t, "caddy", "cannot start caddy: %v", last)
 	return nil
 }
 

@@ -20,17 +20,6 @@ import (
 	"github.com/bgmigrate/bgmigrate/switcher/switchertest"
 )
 
-// unavailable fails the test in CI, where nginx must be installed, and
-// skips it elsewhere.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: install it with apt-get install -y nginx)", msg)
-	}
-	t.Skipf("%s: skipping (apt-get install -y nginx)", msg)
-}
-
 // server is one nginx started for a test, in its own prefix directory.
 type server struct {
 	dir      string
@@ -68,7 +57,7 @@ func startNginx(t testing.TB) *server {
 	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
-		unavailable(t, "nginx not found in PATH")
+		switchertest.Unavailable(t, "nginx", "nginx not found in PATH")
 	}
 	s := &server{dir: t.TempDir(), backends: switchertest.StartBackends(t)}
 	s.conf = filepath.Join(s.dir, "nginx.conf")
@@ -88,7 +77,7 @@ func startNginx(t testing.TB) *server {
 			return s
 		}
 	}
-	unavailable(t, "cannot start nginx: %v", last)
+	switchertest.Unavailable(t, "nginx", "cannot start nginx: %v", last)
 	return nil
 }
 

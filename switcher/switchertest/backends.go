@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"syscall"
 	"testing"
@@ -107,4 +108,16 @@ func FreePort(t testing.TB) int {
 		t.Fatal(fmt.Errorf("close probe listener: %w", err))
 	}
 	return port
+}
+
+// Unavailable fails the test in CI, where the Debian package pkg must be
+// installed (.ci/run installs it), and skips it elsewhere with one line
+// saying how to get it.
+func Unavailable(t testing.TB, pkg, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s (CI=true: install it with apt-get install -y %s)", msg, pkg)
+	}
+	t.Skipf("%s: skipping (apt-get install -y %s)", msg, pkg)
 }
