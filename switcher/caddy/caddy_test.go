@@ -101,13 +101,7 @@ func (s *server) start(t testing.TB, bin string) error {
 		}
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		switchertest.Stop(cmd, exited)
 		if t.Failed() {
 			t.Logf("caddy output:\n%s", out.String())
 		}
@@ -146,23 +140,13 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func open(t testing.TB, raw string) switcher.Switcher {
-	t.Helper()
-	sw, err := switcher.Open(context.Background(), raw)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", raw, err)
-	}
-	t.Cleanup(func() { sw.Close() })
-	return sw
-}
-
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	switchertest.Run(t, switchertest.Harness{
 		Name: "caddy",
 		Open: func(t *testing.T) switchertest.Instance {
 			s := startCaddy(t)
-			return switchertest.Instance{Switcher: open(t, s.url("/id/app_upstream")), Frontend: s.frontend()}
+			return switchertest.Instance{Switcher: switchertest.Open(t, s.url("/id/app_upstream")), Frontend: s.frontend()}
 		},
 	})
 }
@@ -172,7 +156,7 @@ func TestConformance(t *testing.T) {
 func TestConfigPath(t *testing.T) {
 	t.Parallel()
 	s := startCaddy(t)
-	sw := open(t, s.url("/config/apps/http/servers/srv0/routes/0/handle/0/upstreams/0"))
+	sw := switchertest.Open(t, s.url("/config/apps/http/servers/srv0/routes/0/handle/0/upstreams/0"))
 	ctx := context.Background()
 	for _, c := range []switcher.Color{switcher.Green, switcher.Blue} {
 		if err := sw.Switch(ctx, c); err != nil {
@@ -190,7 +174,7 @@ func TestUnreachable(t *testing.T) {
 	t.Parallel()
 	port := switchertest.FreePort(t)
 	raw := fmt.Sprintf("caddy://127.0.0.1:%d/id/app_upstream?blue=127.0.0.1:1&green=127.0.0.1:2&timeout=2s", port)
-	sw := open(t, raw)
+	sw := switchertest.Open(t, raw)
 	want := fmt.Sprintf("http://127.0.0.1:%d/id/app_upstream/dial", port)
 	_, errActive := sw.Active(context.Background())
 	errSwitch := sw.Switch(context.Background(), switcher.Green)
@@ -210,7 +194,7 @@ func TestUnreachable(t *testing.T) {
 func TestUnknownID(t *testing.T) {
 	t.Parallel()
 	s := startCaddy(t)
-	sw := open(t, s.url("/id/nope"))
+	sw := switchertest.Open(t, s.url("/id/nope"))
 	_, err := sw.Active(context.Background())
 	if !errors.Is(err, switcher.ErrNotFound) {
 		t.Errorf("Active on an unknown @id = %v, want ErrNotFound", err)
@@ -248,13 +232,13 @@ func TestOpenErrors(t *testing.T) {
 func TestSwitchKeepAlive(t *testing.T) {
 	t.Parallel()
 	s := startCaddy(t)
-	switchertest.KeepAlive(t, "caddy config change", switchertest.Instance{Switcher: open(t, s.url("/id/app_upstream")), Frontend: s.frontend()})
+	switchertest.KeepAlive(t, "caddy config change", switchertest.Instance{Switcher: switchertest.Open(t, s.url("/id/app_upstream")), Frontend: s.frontend()})
 }
 
 // BenchmarkSwitchUnderLoad: 20 switches blue→green→blue… through Caddy's
 // admin API under steady load (bench/switch/run.sh).
 func BenchmarkSwitchUnderLoad(b *testing.B) {
 	s := startCaddy(b)
-	in := switchertest.Instance{Switcher: open(b, s.url("/id/app_upstream")), Frontend: s.frontend()}
+	in := switchertest.Instance{Switcher: switchertest.Open(b, s.url("/id/app_upstream")), Frontend: s.frontend()}
 	switchertest.Bench(b, in, 20, 16)
 }

@@ -99,13 +99,7 @@ func launch(t *testing.T, bin string) error {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	stop := func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		switchertest.Stop(cmd, exited)
 		os.RemoveAll(dir)
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -156,16 +150,6 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-func open(t *testing.T, raw string) switcher.Switcher {
-	t.Helper()
-	sw, err := switcher.Open(context.Background(), raw)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", raw, err)
-	}
-	t.Cleanup(func() { sw.Close() })
-	return sw
-}
-
 // rawClient is a plain etcd client, to look at keys behind the switcher.
 func rawClient(t *testing.T, addr string) *clientv3.Client {
 	t.Helper()
@@ -181,7 +165,7 @@ func rawClient(t *testing.T, addr string) *clientv3.Client {
 func fresh(t *testing.T) (switcher.Switcher, string) {
 	addr := startEtcd(t)
 	key := fmt.Sprintf("/bgmigrate/test-%d/active", keySeq.Add(1))
-	return open(t, "etcd://"+addr+key), key
+	return switchertest.Open(t, "etcd://"+addr+key), key
 }
 
 func TestConformance(t *testing.T) {
@@ -212,7 +196,7 @@ func TestMissingKey(t *testing.T) {
 func TestSwitchToActiveWritesNothing(t *testing.T) {
 	addr := startEtcd(t)
 	key := fmt.Sprintf("/bgmigrate/test-%d/active", keySeq.Add(1))
-	sw := open(t, "etcd://"+addr+key)
+	sw := switchertest.Open(t, "etcd://"+addr+key)
 	ctx := context.Background()
 	if err := sw.Switch(ctx, switcher.Green); err != nil {
 		t.Fatal(err)
@@ -242,7 +226,7 @@ func TestInvalidValue(t *testing.T) {
 	if _, err := rawClient(t, addr).Put(context.Background(), key, "purple"); err != nil {
 		t.Fatal(err)
 	}
-	sw := open(t, "etcd://"+addr+key)
+	sw := switchertest.Open(t, "etcd://"+addr+key)
 	_, err := sw.Active(context.Background())
 	var ice *switcher.InvalidColorError
 	if !errors.As(err, &ice) || !strings.Contains(err.Error(), "purple") {
@@ -255,7 +239,7 @@ func TestInvalidValue(t *testing.T) {
 func TestUnreachable(t *testing.T) {
 	t.Parallel()
 	addr := fmt.Sprintf("127.0.0.1:%d", switchertest.FreePort(t))
-	sw := open(t, "etcd://"+addr+"/bgmigrate/app/active?timeout=500ms")
+	sw := switchertest.Open(t, "etcd://"+addr+"/bgmigrate/app/active?timeout=500ms")
 	start := time.Now()
 	_, errActive := sw.Active(context.Background())
 	errSwitch := sw.Switch(context.Background(), switcher.Green)

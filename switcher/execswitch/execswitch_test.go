@@ -65,20 +65,11 @@ func execURL(dir string, extra ...string) string {
 	return u
 }
 
-func open(t *testing.T, rawURL string) switcher.Switcher {
-	t.Helper()
-	s, err := switcher.Open(context.Background(), rawURL)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", rawURL, err)
-	}
-	return s
-}
-
 func TestConformance(t *testing.T) {
 	switchertest.Run(t, switchertest.Harness{
 		Name: "exec",
 		Open: func(t *testing.T) switchertest.Instance {
-			return switchertest.Instance{Switcher: open(t, execURL(scripts(t)))}
+			return switchertest.Instance{Switcher: switchertest.Open(t, execURL(scripts(t)))}
 		},
 	})
 }
@@ -103,7 +94,7 @@ func TestArgvNotShell(t *testing.T) {
 	for i, a := range args {
 		extra[i] = "arg=" + url.QueryEscape(a)
 	}
-	s := open(t, execURL(dir, extra...))
+	s := switchertest.Open(t, execURL(dir, extra...))
 	if err := s.Switch(context.Background(), switcher.Green); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +158,7 @@ func TestOpenErrors(t *testing.T) {
 func TestOpenFromPATH(t *testing.T) {
 	dir := scripts(t)
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	s := open(t, "exec:switch?active=active")
+	s := switchertest.Open(t, "exec:switch?active=active")
 	if err := s.Switch(context.Background(), switcher.Green); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +170,7 @@ func TestOpenFromPATH(t *testing.T) {
 func TestSwitchFails(t *testing.T) {
 	t.Parallel()
 	dir := scripts(t)
-	s := open(t, execURL(dir))
+	s := switchertest.Open(t, execURL(dir))
 	write(t, filepath.Join(dir, "fail"), "backend green is down")
 	err := s.Switch(context.Background(), switcher.Green)
 	pe := wantProviderError(t, err, "switch", filepath.Join(dir, "switch"))
@@ -194,7 +185,7 @@ func TestSwitchFails(t *testing.T) {
 func TestSwitchDidNotTake(t *testing.T) {
 	t.Parallel()
 	dir := scripts(t)
-	s := open(t, execURL(dir))
+	s := switchertest.Open(t, execURL(dir))
 	write(t, filepath.Join(dir, "ignore"), "")
 	err := s.Switch(context.Background(), switcher.Green)
 	pe := wantProviderError(t, err, "switch", "switch")
@@ -206,7 +197,7 @@ func TestSwitchDidNotTake(t *testing.T) {
 func TestActiveGarbage(t *testing.T) {
 	t.Parallel()
 	dir := scripts(t)
-	s := open(t, execURL(dir))
+	s := switchertest.Open(t, execURL(dir))
 	write(t, filepath.Join(dir, "state"), "purple\n")
 	_, err := s.Active(context.Background())
 	pe := wantProviderError(t, err, "active", filepath.Join(dir, "active"))
@@ -226,7 +217,7 @@ func TestActiveGarbage(t *testing.T) {
 func TestDeadlineKillsCommand(t *testing.T) {
 	t.Parallel()
 	dir := scripts(t)
-	s := open(t, execURL(dir))
+	s := switchertest.Open(t, execURL(dir))
 	write(t, filepath.Join(dir, "slow"), "")
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()

@@ -196,22 +196,13 @@ func (l *lb) serverURL() string {
 	return "haproxy://" + l.sock + "?backend=app&blue=blue_srv&green=green_srv"
 }
 
-func open(t testing.TB, rawURL string) switcher.Switcher {
-	t.Helper()
-	s, err := switcher.Open(context.Background(), rawURL)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", rawURL, err)
-	}
-	return s
-}
-
 func TestConformanceMap(t *testing.T) {
 	t.Parallel()
 	switchertest.Run(t, switchertest.Harness{
 		Name: "haproxy-map",
 		Open: func(t *testing.T) switchertest.Instance {
 			l := startHAProxy(t, switchertest.StartBackends(t))
-			return switchertest.Instance{Switcher: open(t, l.mapURL()), Frontend: l.mapFE}
+			return switchertest.Instance{Switcher: switchertest.Open(t, l.mapURL()), Frontend: l.mapFE}
 		},
 	})
 }
@@ -222,7 +213,7 @@ func TestConformanceServer(t *testing.T) {
 		Name: "haproxy-server",
 		Open: func(t *testing.T) switchertest.Instance {
 			l := startHAProxy(t, switchertest.StartBackends(t))
-			return switchertest.Instance{Switcher: open(t, l.serverURL()), Frontend: l.serverFE}
+			return switchertest.Instance{Switcher: switchertest.Open(t, l.serverURL()), Frontend: l.serverFE}
 		},
 	})
 }
@@ -235,7 +226,7 @@ func TestConformanceTCPSocket(t *testing.T) {
 		Name: "haproxy-tcp",
 		Open: func(t *testing.T) switchertest.Instance {
 			l := startHAProxy(t, switchertest.StartBackends(t))
-			return switchertest.Instance{Switcher: open(t, "haproxy://"+l.tcpAdmin+"?backend=app&blue=blue_srv&green=green_srv")}
+			return switchertest.Instance{Switcher: switchertest.Open(t, "haproxy://"+l.tcpAdmin+"?backend=app&blue=blue_srv&green=green_srv")}
 		},
 	})
 }
@@ -354,7 +345,7 @@ func TestOpenErrors(t *testing.T) {
 // color.
 func TestMapPersists(t *testing.T) {
 	l := startHAProxy(t, switchertest.StartBackends(t))
-	s := open(t, l.mapURL())
+	s := switchertest.Open(t, l.mapURL())
 	ctx := context.Background()
 	if err := s.Switch(ctx, switcher.Green); err != nil {
 		t.Fatal(err)
@@ -377,7 +368,7 @@ func TestMapPersists(t *testing.T) {
 	if err := l.run(t); err != nil {
 		t.Fatalf("restart haproxy: %v", err)
 	}
-	s = open(t, l.mapURL())
+	s = switchertest.Open(t, l.mapURL())
 	if c, err := s.Active(ctx); err != nil || c != switcher.Green {
 		t.Fatalf("Active after a restart = %q, %v; want green", c, err)
 	}
@@ -394,7 +385,7 @@ func TestServerRecoversFromAnyState(t *testing.T) {
 	ctx := context.Background()
 	states := []string{"ready", "drain", "maint"}
 	for _, old := range []string{"drain", "maint"} {
-		s := open(t, l.serverURL()+"&old="+old)
+		s := switchertest.Open(t, l.serverURL()+"&old="+old)
 		for _, blue := range states {
 			for _, green := range states {
 				for _, to := range []switcher.Color{switcher.Green, switcher.Blue} {
@@ -439,7 +430,7 @@ func adminState(t *testing.T, out, server string) int {
 // and leaves traffic where it was.
 func TestSetWeightsError(t *testing.T) {
 	l := startHAProxy(t, switchertest.StartBackends(t))
-	s := open(t, l.serverURL()).(switcher.Weighted)
+	s := switchertest.Open(t, l.serverURL()).(switcher.Weighted)
 	err := s.SetWeights(context.Background(), switcher.Green, 300)
 	var pe *switcher.ProviderError
 	if !errors.As(err, &pe) || pe.Op != "weights" {
@@ -449,7 +440,7 @@ func TestSetWeightsError(t *testing.T) {
 
 	// balance source is static: HAProxy refuses weights other than 0% and
 	// 100%, but a switch still works.
-	s = open(t, strings.Replace(l.serverURL(), "backend=app&", "backend=app_static&", 1)).(switcher.Weighted)
+	s = switchertest.Open(t, strings.Replace(l.serverURL(), "backend=app&", "backend=app_static&", 1)).(switcher.Weighted)
 	err = s.SetWeights(context.Background(), switcher.Green, 30)
 	if !errors.As(err, &pe) || pe.Op != "weights" || !strings.Contains(err.Error(), "static") {
 		t.Fatalf("SetWeights(green, 30) on a static backend = %v, want a *switcher.ProviderError quoting haproxy", err)
@@ -471,7 +462,7 @@ func TestSetWeightsError(t *testing.T) {
 func TestSwitchToDownServer(t *testing.T) {
 	l := startHAProxy(t, switchertest.StartBackends(t))
 	u := strings.Replace(l.serverURL(), "backend=app&", "backend=app_checked&", 1) + "&wait=1s"
-	s := open(t, u)
+	s := switchertest.Open(t, u)
 	ctx := context.Background()
 	err := s.Switch(ctx, switcher.Green)
 	var pe *switcher.ProviderError
@@ -493,7 +484,7 @@ func TestSwitchToDownServer(t *testing.T) {
 	}
 
 	// Healthy servers with checks: the switch waits for the first check.
-	s = open(t, strings.Replace(l.serverURL(), "backend=app&", "backend=app_checked_ok&", 1))
+	s = switchertest.Open(t, strings.Replace(l.serverURL(), "backend=app&", "backend=app_checked_ok&", 1))
 	for _, c := range []switcher.Color{switcher.Green, switcher.Blue, switcher.Green} {
 		start := time.Now()
 		if err := s.Switch(ctx, c); err != nil {
@@ -512,9 +503,9 @@ func BenchmarkSwitchUnderLoad(b *testing.B) {
 	for _, mode := range []string{"map", "server"} {
 		b.Run(mode, func(b *testing.B) {
 			l := startHAProxy(b, switchertest.StartBackends(b))
-			in := switchertest.Instance{Switcher: open(b, l.mapURL()), Frontend: l.mapFE}
+			in := switchertest.Instance{Switcher: switchertest.Open(b, l.mapURL()), Frontend: l.mapFE}
 			if mode == "server" {
-				in = switchertest.Instance{Switcher: open(b, l.serverURL()), Frontend: l.serverFE}
+				in = switchertest.Instance{Switcher: switchertest.Open(b, l.serverURL()), Frontend: l.serverFE}
 			}
 			switchertest.Bench(b, in, 20, 16)
 		})

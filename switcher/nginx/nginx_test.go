@@ -141,13 +141,7 @@ http {
 	}
 	t.Cleanup(func() {
 		// SIGTERM to the master: fast shutdown of it and its workers.
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		switchertest.Stop(cmd, exited)
 		if t.Failed() {
 			if log, err := os.ReadFile(errLog); err == nil {
 				t.Logf("nginx error log:\n%s", log)
@@ -157,22 +151,13 @@ http {
 	return nil
 }
 
-func open(t testing.TB, raw string) switcher.Switcher {
-	t.Helper()
-	sw, err := switcher.Open(context.Background(), raw)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", raw, err)
-	}
-	return sw
-}
-
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	switchertest.Run(t, switchertest.Harness{
 		Name: "nginx",
 		Open: func(t *testing.T) switchertest.Instance {
 			s := startNginx(t)
-			return switchertest.Instance{Switcher: open(t, s.url(nil)), Frontend: s.frontend()}
+			return switchertest.Instance{Switcher: switchertest.Open(t, s.url(nil)), Frontend: s.frontend()}
 		},
 	})
 }
@@ -185,7 +170,7 @@ func TestConformancePIDOnly(t *testing.T) {
 		Name: "nginx-pid",
 		Open: func(t *testing.T) switchertest.Instance {
 			s := startNginx(t)
-			return switchertest.Instance{Switcher: open(t, s.url(url.Values{"check": {""}})), Frontend: s.frontend()}
+			return switchertest.Instance{Switcher: switchertest.Open(t, s.url(url.Values{"check": {""}})), Frontend: s.frontend()}
 		},
 	})
 }
@@ -208,7 +193,7 @@ func get(t *testing.T, u string) string {
 func TestFailedConfigTest(t *testing.T) {
 	t.Parallel()
 	s := startNginx(t)
-	sw := open(t, s.url(url.Values{"green": {"127.0.0.1:99999"}}))
+	sw := switchertest.Open(t, s.url(url.Values{"green": {"127.0.0.1:99999"}}))
 	before, err := os.ReadFile(s.upstream)
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +235,7 @@ func TestFailedConfigTest(t *testing.T) {
 func TestFailedReload(t *testing.T) {
 	t.Parallel()
 	s := startNginx(t)
-	sw := open(t, s.url(url.Values{"reload": {"false"}}))
+	sw := switchertest.Open(t, s.url(url.Values{"reload": {"false"}}))
 	err := sw.Switch(context.Background(), switcher.Green)
 	var pe *switcher.ProviderError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "false") {
@@ -287,7 +272,7 @@ func TestOpenErrors(t *testing.T) {
 // TestMissingFile: Active on a file that does not exist is ErrNotFound.
 func TestMissingFile(t *testing.T) {
 	t.Parallel()
-	sw := open(t, "nginx://"+filepath.Join(t.TempDir(), "none.conf")+"?upstream=app&blue=127.0.0.1:1&green=127.0.0.1:2")
+	sw := switchertest.Open(t, "nginx://"+filepath.Join(t.TempDir(), "none.conf")+"?upstream=app&blue=127.0.0.1:1&green=127.0.0.1:2")
 	_, err := sw.Active(context.Background())
 	var pe *switcher.ProviderError
 	if !errors.As(err, &pe) || !errors.Is(err, switcher.ErrNotFound) {
@@ -303,13 +288,13 @@ func TestMissingFile(t *testing.T) {
 func TestReloadKeepAlive(t *testing.T) {
 	t.Parallel()
 	s := startNginx(t)
-	switchertest.KeepAlive(t, "nginx reload", switchertest.Instance{Switcher: open(t, s.url(nil)), Frontend: s.frontend()})
+	switchertest.KeepAlive(t, "nginx reload", switchertest.Instance{Switcher: switchertest.Open(t, s.url(nil)), Frontend: s.frontend()})
 }
 
 // BenchmarkSwitchUnderLoad: 20 switches blue→green→blue… by rewriting the
 // upstream and reloading nginx, under steady load (bench/switch/run.sh).
 func BenchmarkSwitchUnderLoad(b *testing.B) {
 	s := startNginx(b)
-	in := switchertest.Instance{Switcher: open(b, s.url(nil)), Frontend: s.frontend()}
+	in := switchertest.Instance{Switcher: switchertest.Open(b, s.url(nil)), Frontend: s.frontend()}
 	switchertest.Bench(b, in, 20, 16)
 }
