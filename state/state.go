@@ -122,7 +122,7 @@ var transitions = map[Status][]Status{
 	Deploying: {Ready, Failed},
 	Ready:     {Active, Failed},
 	Active:    {Draining, RolledBack},
-	Draining:  {Standby},
+	Draining:  {Standby, Active},
 	Standby:   {Retired, Active},
 }
 
@@ -176,9 +176,11 @@ const (
 	ActionBegin      = "begin"
 	ActionSetStatus  = "set-status"
 	ActionSetTraffic = "set-traffic"
+	ActionSetSchema  = "set-schema-version"
 
 	OutcomeOK       = "ok"
 	OutcomeRejected = "rejected"
+	OutcomeFailed   = "failed"
 )
 
 // ErrNotFound is matched (errors.Is) by errors about a deployment or
@@ -514,6 +516,105 @@ func Events(ctx context.Context, conn *pgx.Conn, service string, limit int) ([]E
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("events of %q: %w", service, err)
+	}
+	return out, nil
+}
+
+// Log appends an event of the caller's own (a deploy step, a gate
+// decision, a rollback) to the log of service.
+func Log(ctx context.Context, conn *pgx.Conn, service, actor, action, outcome string, detail map[string]any) error {
+	if err := checkArgs(service, actor); err != nil {
+		return err
+	}
+	if action == "" || outcome == "" {
+		return &ArgumentError{Name: "action", Value: action + "/" + outcome, Reason: "action and outcome must not be empty"}
+	}
+	return appendEvent(ctx, conn, service, actor, action, outcome, detail)
+}
+
+// SetSchemaVersion records the last migration the code of deployment id
+// needs: the schema version the gate replays for its color.
+func SetSchemaVersion(ctx context.Context, conn *pgx.Conn, id int64, version, actor string) error {
+	if actor == "" {
+		return &ArgumentError{Name: "actor", Reason: "must not be empty"}
+	}
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		var service string
+		err := tx.QueryRow(ctx, `UPDATE bgmigrate.deployments SET schema_version = nullif($2, '') WHERE id = $1 RETURNING service`,
+			id, version).Scan(&service)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("deployment %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, service, actor, ActionSetSchema, OutcomeOK, map[string]any{"id": id, "schema_version": version})
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("set schema version of deployment %d: %w", id, err)
+	}
+	return nil
+}
+
+// Get returns deployment id.
+func Get(ctx context.Context, conn *pgx.Conn, id int64) (*Deployment, error) {
+	d, err := scanDeployment(conn.QueryRow(ctx, `SELECT `+deploymentCols+` FROM bgmigrate.deployments WHERE id = $1`, id))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, fmt.Errorf("deployment %d: %w", id, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("deployment %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// Live returns the live deployment of each color of service: the newest
+// one that is not retired, failed or rolled back. A color without one is
+// absent from the map.
+func Live(ctx context.Context, conn *pgx.Conn, service string) (map[switcher.Color]*Deployment, error) {
+	rows, err := conn.Query(ctx, `SELECT DISTINCT ON (color) `+deploymentCols+` FROM bgmigrate.deployments
+		WHERE service = $1 AND status NOT IN ('retired', 'failed', 'rolled_back')
+		ORDER BY color, id DESC`, service)
+	if err != nil {
+		return nil, fmt.Errorf("live deployments of %q: %w", service, err)
+	}
+	defer rows.Close()
+	out := map[switcher.Color]*Deployment{}
+	for rows.Next() {
+		d, err := scanDeployment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("live deployments of %q: %w", service, err)
+		}
+		out[d.Color] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("live deployments of %q: %w", service, err)
+	}
+	return out, nil
+}
+
+// Latest returns the newest deployment of each color of service, whatever
+// its status. A color never deployed is absent from the map.
+func Latest(ctx context.Context, conn *pgx.Conn, service string) (map[switcher.Color]*Deployment, error) {
+	rows, err := conn.Query(ctx, `SELECT DISTINCT ON (color) `+deploymentCols+` FROM bgmigrate.deployments
+		WHERE service = $1 ORDER BY color, id DESC`, service)
+	if err != nil {
+		return nil, fmt.Errorf("latest deployments of %q: %w", service, err)
+	}
+	defer rows.Close()
+	out := map[switcher.Color]*Deployment{}
+	for rows.Next() {
+		d, err := scanDeployment(rows)
+		if err != nil {
+			return nil, fmt.Errorf("latest deployments of %q: %w", service, err)
+		}
+		out[d.Color] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("latest deployments of %q: %w", service, err)
 	}
 	return out, nil
 }

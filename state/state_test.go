@@ -215,7 +215,7 @@ func TestInvalidTransitions(t *testing.T) {
 		{"ready to draining", []state.Status{state.Ready}, state.Draining},
 		{"active to standby", []state.Status{state.Ready, state.Active}, state.Standby},
 		{"active to failed", []state.Status{state.Ready, state.Active}, state.Failed},
-		{"draining to active", []state.Status{state.Ready, state.Active, state.Draining}, state.Active},
+		{"draining to retired", []state.Status{state.Ready, state.Active, state.Draining}, state.Retired},
 		{"standby to draining", []state.Status{state.Ready, state.Active, state.Draining, state.Standby}, state.Draining},
 		{"retired to active", []state.Status{state.Ready, state.Active, state.Draining, state.Standby, state.Retired}, state.Active},
 		{"failed to ready", []state.Status{state.Failed}, state.Ready},
@@ -401,5 +401,51 @@ func TestServicesIndependent(t *testing.T) {
 	}
 	if _, ok, err := state.RollbackTarget(ctx, conn, "cart"); err != nil || ok {
 		t.Errorf("RollbackTarget(cart) = %v, %v; want none", ok, err)
+	}
+}
+
+func TestLiveLatestSchemaVersionLog(t *testing.T) {
+	t.Parallel()
+	ctx, conn := setup(t)
+	blue := begin(t, ctx, conn, "svc", "v1", switcher.Blue)
+	move(t, ctx, conn, blue.ID, state.Ready, state.Active)
+	green := begin(t, ctx, conn, "svc", "v2", switcher.Green)
+	move(t, ctx, conn, green.ID, state.Failed)
+	if err := state.SetSchemaVersion(ctx, conn, blue.ID, "0003", "ci"); err != nil {
+		t.Fatal(err)
+	}
+	if err := state.SetSchemaVersion(ctx, conn, 999999, "0003", "ci"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("schema version of a missing deployment: %v, want ErrNotFound", err)
+	}
+	live, err := state.Live(ctx, conn, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 1 || live[switcher.Blue] == nil || live[switcher.Blue].SchemaVersion != "0003" {
+		t.Fatalf("live = %+v, want blue only with schema version 0003", live)
+	}
+	latest, err := state.Latest(ctx, conn, "svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest[switcher.Green] == nil || latest[switcher.Green].Status != state.Failed || latest[switcher.Blue].ID != blue.ID {
+		t.Fatalf("latest = %+v", latest)
+	}
+	got, err := state.Get(ctx, conn, green.ID)
+	if err != nil || got.Version != "v2" {
+		t.Fatalf("get = %+v, %v", got, err)
+	}
+	if err := state.Log(ctx, conn, "svc", "ci", "gate", state.OutcomeFailed, map[string]any{"reason": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := state.Events(ctx, conn, "svc", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Action != "gate" || evs[0].Outcome != state.OutcomeFailed {
+		t.Fatalf("last event = %+v", evs)
+	}
+	if err := state.Log(ctx, conn, "svc", "ci", "", "ok", nil); err == nil {
+		t.Fatal("an event without action was accepted")
 	}
 }
