@@ -74,6 +74,8 @@ type Config struct {
 	Migrations []Migrations `yaml:"migrations"`
 	// Releases lists what each earlier release stopped reading.
 	Releases []Release `yaml:"releases"`
+	// Deploy configures bgmigrate deploy; nil when the file has none.
+	Deploy *Deploy `yaml:"deploy"`
 
 	// Path is the file the configuration was read from ("" for Default).
 	Path string `yaml:"-"`

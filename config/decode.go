@@ -1,13 +1,18 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"net/url"
 	"path"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/rules"
@@ -206,21 +211,32 @@ func fields(t reflect.Type) []field {
 var required = map[string][]string{
 	"migrations[]": {"dir"},
 	"releases[]":   {"name"},
+	"deploy":       {"service", "switcher", "blue", "green"},
+	"deploy.blue":  {"url"},
+	"deploy.green": {"url"},
 }
 
 // value decodes n into v. key is the dotted path shown in messages
 // ("migrations[0].format"); pattern is the same without indexes
-// ("migrations[].format"), for the checks.
+// ("migrations[].format"), for the checks. A pointer is allocated when its
+// key is present (and stays nil when absent); the checks then see the value
+// it points to. The check of a list or a mapping runs only when its items
+// and keys decoded without error, so one mistake is not reported twice.
 func (d *decoder) value(n *yaml.Node, v reflect.Value, key, pattern string) {
 	n = resolve(n)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		d.errorf(n, key, "%s has no value (give one or remove the key)", key)
 		return
 	}
+	before := len(d.errs)
 	switch v.Kind() {
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		d.value(n, p.Elem(), key, pattern)
+		v.Set(p)
+		return
 	case reflect.Struct:
 		d.mapping(n, v, key, pattern)
-		return
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			d.errorf(n, key, "%s: want a list, got %s", key, describe(n))
@@ -231,13 +247,44 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key, pattern string) {
 			d.value(item, s.Index(i), fmt.Sprintf("%s[%d]", key, i), pattern+"[]")
 		}
 		v.Set(s)
-		return
 	case reflect.Map:
 		d.stringMap(n, v, key, pattern)
+	default:
+		d.scalar(n, v, key)
+	}
+	if len(d.errs) > before {
 		return
 	}
+	if check := checks[pattern]; check != nil {
+		if msg := check(v.Interface()); msg != "" {
+			d.errorf(n, key, "%s: %s", key, msg)
+		}
+	}
+}
+
+var durationType = reflect.TypeFor[time.Duration]()
+
+// scalar decodes a scalar node into a string, int, float64, bool or
+// time.Duration.
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, key string) {
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n, key, "%s: want %s, got %s", key, kindName(v.Kind()), describe(n))
+		d.errorf(n, key, "%s: want %s, got %s", key, typeName(v.Type()), describe(n))
+		return
+	}
+	if v.Type() == durationType {
+		if n.Tag != "!!str" {
+			d.errorf(n, key, "%s: want a duration such as \"30s\" or \"1m30s\", got %s", key, describe(n))
+			return
+		}
+		dur, err := time.ParseDuration(n.Value)
+		switch {
+		case err != nil:
+			d.errorf(n, key, "%s: want a duration such as \"30s\" or \"1m30s\", got %s", key, describe(n))
+		case dur < 0 || strings.HasPrefix(n.Value, "-"):
+			d.errorf(n, key, "%s: negative duration %q", key, n.Value)
+		default:
+			v.SetInt(int64(dur))
+		}
 		return
 	}
 	switch v.Kind() {
@@ -254,6 +301,13 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key, pattern string) {
 			return
 		}
 		v.SetInt(int64(i))
+	case reflect.Float64:
+		var f float64
+		if n.Tag != "!!int" && n.Tag != "!!float" || n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			d.errorf(n, key, "%s: want a number, got %s", key, describe(n))
+			return
+		}
+		v.SetFloat(f)
 	case reflect.Bool:
 		var b bool
 		if n.Tag != "!!bool" || n.Decode(&b) != nil {
@@ -264,17 +318,17 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key, pattern string) {
 	default:
 		panic("config: no decoding for " + v.Type().String())
 	}
-	if check := checks[pattern]; check != nil {
-		if msg := check(v.Interface()); msg != "" {
-			d.errorf(n, key, "%s: %s", key, msg)
-		}
-	}
 }
 
-func kindName(k reflect.Kind) string {
-	switch k {
+func typeName(t reflect.Type) string {
+	if t == durationType {
+		return `a duration such as "30s"`
+	}
+	switch t.Kind() {
 	case reflect.Int:
 		return "an integer"
+	case reflect.Float64:
+		return "a number"
 	case reflect.Bool:
 		return "true or false"
 	}
@@ -395,9 +449,50 @@ func (d *decoder) crossChecks(root *yaml.Node) {
 			seen[clean] = i
 		}
 	}
+	d.deployCrossChecks(child(root, "deploy"))
 }
 
-// checks validate decoded scalars by key pattern; they return "" or what
+// deployCrossChecks looks at the keys of the deploy section together: a
+// deploy hook must be given, and the steps must climb to 100.
+func (d *decoder) deployCrossChecks(dep *yaml.Node) {
+	if dep == nil || dep.Kind != yaml.MappingNode {
+		return
+	}
+	// A hook given with a bad value is reported by the decoder.
+	given := func(n *yaml.Node, key string) bool { return child(n, key) != nil }
+	hooks := child(dep, "hooks")
+	if !given(hooks, "deploy") && !(given(child(dep, "blue"), "deploy") && given(child(dep, "green"), "deploy")) {
+		at := dep
+		if hooks != nil && hooks.Kind == yaml.MappingNode {
+			at = hooks
+		}
+		d.errorf(at, "deploy.hooks.deploy", "deploy.hooks.deploy: missing (needed unless both deploy.blue.deploy and deploy.green.deploy are given)")
+	}
+	steps := child(dep, "steps")
+	if steps == nil || steps.Kind != yaml.SequenceNode || len(steps.Content) == 0 {
+		return
+	}
+	values := make([]int, len(steps.Content))
+	for i, item := range steps.Content {
+		item = resolve(item)
+		if item.Tag != "!!int" || item.Decode(&values[i]) != nil || values[i] < 1 || values[i] > 100 {
+			return // reported by the decoder
+		}
+	}
+	for i := 1; i < len(values); i++ {
+		if values[i] <= values[i-1] {
+			d.errorf(resolve(steps.Content[i]), fmt.Sprintf("deploy.steps[%d]", i),
+				"deploy.steps[%d]: %d after %d (steps climb strictly to 100)", i, values[i], values[i-1])
+			return
+		}
+	}
+	if last := len(values) - 1; values[last] != 100 {
+		d.errorf(resolve(steps.Content[last]), fmt.Sprintf("deploy.steps[%d]", last),
+			"deploy.steps[%d]: the last step is %d, want 100 (all traffic on the new color)", last, values[last])
+	}
+}
+
+// checks validate decoded values by key pattern; they return "" or what
 // is wrong.
 var checks = map[string]func(v any) string{
 	"pg_version":              checkPGVersion,
@@ -423,16 +518,7 @@ var checks = map[string]func(v any) string{
 		}
 		return ""
 	},
-	"migrations[].dir": func(v any) string {
-		s := v.(string)
-		switch {
-		case s == "":
-			return "empty directory"
-		case path.IsAbs(s) || strings.Contains(s, `\`) || len(s) > 1 && s[1] == ':':
-			return fmt.Sprintf("%q: want a slash path relative to the config file's directory", s)
-		}
-		return ""
-	},
+	"migrations[].dir": checkRelDir,
 	"migrations[].format": func(v any) string {
 		f := v.(parser.Format)
 		if slices.Contains(parser.Formats, f) {
@@ -456,10 +542,203 @@ var checks = map[string]func(v any) string{
 		}
 		return ""
 	},
+	// The deploy: section.
+	"deploy.service":             checkService,
+	"deploy.database_url":        unlessEnv(databaseURLProblem),
+	"deploy.migrations":          checkRelDir,
+	"deploy.switcher":            unlessEnv(switcherURLProblem),
+	"deploy.blue.url":            unlessEnv(colorURLProblem),
+	"deploy.green.url":           unlessEnv(colorURLProblem),
+	"deploy.blue.deploy":         checkArgv,
+	"deploy.blue.scale_down":     checkArgv,
+	"deploy.green.deploy":        checkArgv,
+	"deploy.green.scale_down":    checkArgv,
+	"deploy.hooks.deploy":        checkArgv,
+	"deploy.hooks.scale_down":    checkArgv,
+	"deploy.readiness.status":    checkStatus,
+	"deploy.readiness.successes": atLeast(1),
+	"deploy.smoke[]":             checkSmoke,
+	"deploy.smoke[].command":     checkArgv,
+	"deploy.smoke[].path": func(v any) string {
+		if v.(string) == "" {
+			return "empty path"
+		}
+		return ""
+	},
+	"deploy.smoke[].method":   oneOf(CheckMethods),
+	"deploy.smoke[].status":   checkStatus,
+	"deploy.warm_up.requests": atLeast(0),
+	"deploy.warm_up.rate":     atLeast(0),
+	"deploy.gate.dev_url":     unlessEnv(devURLProblem),
+	"deploy.steps[]": func(v any) string {
+		if n := v.(int); n < 1 || n > 100 {
+			return fmt.Sprintf("%d is not a traffic percentage (1 to 100)", n)
+		}
+		return ""
+	},
+	"deploy.confidence.max_error_rate": func(v any) string {
+		if f := v.(float64); f < 0 || f > 1 {
+			return fmt.Sprintf("%v is not a share between 0 and 1", f)
+		}
+		return ""
+	},
+	"deploy.confidence.probes":  atLeast(1),
+	"deploy.confidence.command": checkArgv,
 }
 
 // objectName is "table", "table.column" or "schema.table.column".
 var objectName = regexp.MustCompile(`^[^.\s]+(\.[^.\s]+){0,2}$`)
+
+// CheckMethods are the HTTP methods a smoke check may use.
+var CheckMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+func checkService(v any) string {
+	s := v.(string)
+	switch {
+	case s == "":
+		return "empty service name"
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
+		return fmt.Sprintf("%q: want a name without spaces", s)
+	}
+	return ""
+}
+
+// unlessEnv checks a string unless it holds a ${VAR} reference: such a
+// value is checked once Expand has replaced it.
+func unlessEnv(problem func(string) string) func(any) string {
+	return func(v any) string {
+		if s := v.(string); !strings.Contains(s, "${") {
+			return problem(s)
+		}
+		return ""
+	}
+}
+
+// parseURL parses s; its error leaves the URL out, which may hold a
+// password.
+func parseURL(s string) (*url.URL, string) {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Sprintf("not a valid URL: %v", err)
+	}
+	return u, ""
+}
+
+func switcherURLProblem(s string) string {
+	u, msg := parseURL(s)
+	switch {
+	case msg != "":
+		return msg
+	case u.Scheme == "":
+		return fmt.Sprintf("%q: want a switcher URL such as haproxy:///run/haproxy.sock?map=/etc/haproxy/color.map&key=app", u.Redacted())
+	}
+	return ""
+}
+
+func colorURLProblem(s string) string {
+	u, msg := parseURL(s)
+	switch {
+	case msg != "":
+		return msg
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		return fmt.Sprintf("%q: want an http:// or https:// URL", u.Redacted())
+	}
+	return ""
+}
+
+func databaseURLProblem(s string) string {
+	u, msg := parseURL(s)
+	switch {
+	case msg != "":
+		return msg
+	case !isPostgresURL(s):
+		return fmt.Sprintf("%q: want a postgres:// URL", u.Redacted())
+	}
+	return ""
+}
+
+// isPostgresURL reports whether s is a URL as pgx reads one.
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// dockerScheme starts a dev URL that names an image rather than a server.
+const dockerScheme = "docker://"
+
+func devURLProblem(s string) string {
+	if image, ok := strings.CutPrefix(s, dockerScheme); ok {
+		if image == "" || strings.IndexFunc(image, unicode.IsSpace) >= 0 {
+			return fmt.Sprintf("%q: want docker://IMAGE, such as docker://postgres:16", s)
+		}
+		return ""
+	}
+	u, msg := parseURL(s)
+	switch {
+	case msg != "":
+		return msg
+	case !isPostgresURL(s):
+		return fmt.Sprintf("%q: want a postgres:// URL or docker://IMAGE", u.Redacted())
+	}
+	return ""
+}
+
+// checkArgv checks a command given as an argv list.
+func checkArgv(v any) string {
+	argv := v.([]string)
+	switch {
+	case len(argv) == 0:
+		return "empty command (want a list such as [program, arg, ...])"
+	case argv[0] == "":
+		return "empty program name (the first element)"
+	}
+	return ""
+}
+
+func checkStatus(v any) string {
+	if n := v.(int); n < 100 || n > 599 {
+		return fmt.Sprintf("%d is not an HTTP status code (100 to 599)", n)
+	}
+	return ""
+}
+
+func atLeast(least int) func(any) string {
+	return func(v any) string {
+		if n := v.(int); n < least {
+			return fmt.Sprintf("want at least %d, got %d", least, n)
+		}
+		return ""
+	}
+}
+
+// checkSmoke checks that a smoke check is a command or an HTTP request.
+func checkSmoke(v any) string {
+	c := v.(Check)
+	switch {
+	case len(c.Command) > 0 && c.Path != "":
+		return "give command or path, not both"
+	case len(c.Command) == 0 && c.Path == "":
+		return "give command (a program to run) or path (an HTTP request on the color's URL)"
+	case len(c.Command) > 0 && (c.Method != "" || c.Status != 0 || c.BodyContains != ""):
+		return "method, status and body_contains describe an HTTP check (path), not a command"
+	}
+	return ""
+}
+
+// checkRelDir checks a directory given relative to the config file.
+func checkRelDir(v any) string {
+	s := v.(string)
+	switch {
+	case s == "":
+		return "empty directory"
+	case path.IsAbs(s) || strings.Contains(s, `\`) || len(s) > 1 && s[1] == ':':
+		return fmt.Sprintf("%q: want a slash path relative to the config file's directory", s)
+	}
+	return ""
+}
 
 func checkPGVersion(v any) string {
 	if n := v.(int); n < 9 || n > 18 {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/rules"
@@ -21,9 +22,10 @@ import (
 var update = flag.Bool("update", false, "regenerate the enums of schema.json from the code")
 
 // generateSchema returns schema.json with the closed sets taken from the
-// code: rule ids (also as the keys of rules.severity), formats, runners and
-// fail_on levels. The file is written in one canonical form (keys sorted,
-// two-space indent) so that the test can compare bytes.
+// code: rule ids (also as the keys of rules.severity), formats, runners,
+// fail_on levels and the methods of smoke checks. The file is written in
+// one canonical form (keys sorted, two-space indent) so that the test can
+// compare bytes.
 func generateSchema(current []byte) ([]byte, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(current, &doc); err != nil {
@@ -44,6 +46,10 @@ func generateSchema(current []byte) ([]byte, error) {
 	}
 	for _, l := range FailOnLevels {
 		failOn = append(failOn, l)
+	}
+	var methods []any
+	for _, m := range CheckMethods {
+		methods = append(methods, m)
 	}
 	set := func(v any, keys ...string) error {
 		m := doc
@@ -66,6 +72,7 @@ func generateSchema(current []byte) ([]byte, error) {
 		{formats, []string{"properties", "migrations", "items", "properties", "format", "enum"}},
 		{runners, []string{"properties", "runner", "enum"}},
 		{failOn, []string{"properties", "fail_on", "enum"}},
+		{methods, []string{"definitions", "check", "properties", "method", "enum"}},
 	} {
 		if err := set(e.v, e.keys...); err != nil {
 			return nil, err
@@ -81,9 +88,9 @@ func generateSchema(current []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// TestSchemaUpToDate fails when schema.json's rule ids, formats, runners
-// or fail_on levels differ from the code; go test ./config -update
-// regenerates them.
+// TestSchemaUpToDate fails when schema.json's rule ids, formats, runners,
+// fail_on levels or smoke check methods differ from the code; go test
+// ./config -update regenerates them.
 func TestSchemaUpToDate(t *testing.T) {
 	current, err := os.ReadFile("schema.json")
 	if err != nil {
@@ -122,14 +129,39 @@ func TestSchemaUpToDate(t *testing.T) {
 }
 
 // TestSchemaKeys checks that schema.json knows exactly the keys the
-// decoder reads (the yaml tags of Config and the types it holds).
+// decoder reads (the yaml tags of Config and of every struct it holds,
+// through pointers, lists and "$ref"s) and that each key has the JSON type
+// its Go type decodes from.
 func TestSchemaKeys(t *testing.T) {
 	var doc map[string]any
 	if err := json.Unmarshal(schema, &doc); err != nil {
 		t.Fatal(err)
 	}
-	var walk func(t *testing.T, typ reflect.Type, obj map[string]any, at string)
-	walk = func(t *testing.T, typ reflect.Type, obj map[string]any, at string) {
+	defs, _ := doc["definitions"].(map[string]any)
+	// deref follows a local "$ref", or a lone "allOf" holding one, as the
+	// schema writes a reference that carries its own description.
+	deref := func(obj map[string]any) map[string]any {
+		for obj != nil {
+			if all, ok := obj["allOf"].([]any); ok && len(all) == 1 && obj["type"] == nil {
+				obj, _ = all[0].(map[string]any)
+				continue
+			}
+			ref, ok := obj["$ref"].(string)
+			if !ok {
+				return obj
+			}
+			name, ok := strings.CutPrefix(ref, "#/definitions/")
+			if !ok {
+				t.Fatalf("non-local $ref %q", ref)
+			}
+			obj, _ = defs[name].(map[string]any)
+		}
+		return nil
+	}
+	walked := map[reflect.Type]bool{}
+	var walk func(typ reflect.Type, obj map[string]any, at string)
+	walk = func(typ reflect.Type, obj map[string]any, at string) {
+		walked[typ] = true
 		if obj["additionalProperties"] != false {
 			t.Errorf("%s: additionalProperties is not false", at)
 		}
@@ -140,14 +172,28 @@ func TestSchemaKeys(t *testing.T) {
 		}
 		for _, f := range fields(typ) {
 			want = append(want, f.name)
-			sub, _ := props[f.name].(map[string]any)
+			sub := deref(asObject(props[f.name]))
+			if sub == nil {
+				continue
+			}
 			ft := typ.Field(f.index).Type
-			if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
-				sub, _ = sub["items"].(map[string]any)
+			if ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct && sub != nil {
-				walk(t, ft, sub, at+"."+f.name)
+			if wt := jsonType(ft); sub["type"] != nil && sub["type"] != wt {
+				t.Errorf("%s.%s: schema type %v, Go type %s decodes from %s", at, f.name, sub["type"], ft, wt)
+			}
+			if ft.Kind() == reflect.Slice {
+				if items := deref(asObject(sub["items"])); items != nil {
+					if wt := jsonType(ft.Elem()); items["type"] != nil && items["type"] != wt {
+						t.Errorf("%s.%s[]: schema type %v, Go type %s decodes from %s", at, f.name, items["type"], ft.Elem(), wt)
+					}
+					sub = items
+				}
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				walk(ft, sub, at+"."+f.name)
 			}
 		}
 		sort.Strings(got)
@@ -156,7 +202,40 @@ func TestSchemaKeys(t *testing.T) {
 			t.Errorf("%s: schema keys %v, Go keys %v", at, got, want)
 		}
 	}
-	walk(t, reflect.TypeOf(Config{}), doc, "config")
+	walk(reflect.TypeFor[Config](), doc, "config")
+	for _, typ := range []reflect.Type{
+		reflect.TypeFor[Deploy](), reflect.TypeFor[ColorConfig](), reflect.TypeFor[Hooks](), reflect.TypeFor[Probe](),
+		reflect.TypeFor[Check](), reflect.TypeFor[WarmUp](), reflect.TypeFor[DeployGate](), reflect.TypeFor[Confidence](),
+	} {
+		if !walked[typ] {
+			t.Errorf("%s: not reached from Config's schema", typ)
+		}
+	}
+}
+
+func asObject(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// jsonType is the JSON schema type a Go field decodes from.
+func jsonType(t reflect.Type) string {
+	if t == reflect.TypeFor[time.Duration]() {
+		return "string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Int:
+		return "integer"
+	case reflect.Float64:
+		return "number"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice:
+		return "array"
+	}
+	return "object"
 }
 
 func compileSchema(t *testing.T) *jsonschema.Schema {

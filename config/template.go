@@ -95,6 +95,22 @@ migrations:
 # releases:
 #   - name: "2026.11"
 #     stopped_using: ["users.legacy_flag"]
+
+# Blue-green releases with "bgmigrate deploy": every key is described in
+# https://github.com/bgmigrate/bgmigrate/blob/main/docs/deploy.md
+# ${VAR} in database_url, switcher, the colors' url and gate.dev_url is read
+# from the environment.
+# deploy:
+#   service: app
+#   switcher: haproxy:///run/haproxy/admin.sock?map=/etc/haproxy/color.map&key=app&blue=app_blue&green=app_green
+#   blue:
+#     url: http://127.0.0.1:8081
+#   green:
+#     url: http://127.0.0.1:8082
+#   hooks:
+#     deploy: [/usr/local/bin/deploy-app, "{color}", "{version}"]
+#   readiness:
+#     path: /healthz
 `)
 	return b.String()
 }
