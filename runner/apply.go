@@ -234,7 +234,10 @@ func Migrate(ctx context.Context, conn *pgx.Conn, migs []*Migration, opts Option
 }
 
 func acquire(ctx context.Context, conn *pgx.Conn, opts Options) error {
-	if _, err := conn.Exec(ctx, `SET application_name = 'bgmigrate'`); err != nil {
+	// Name the session for a second runner's message, unless the caller
+	// (bgmigrate deploy) named it more precisely already.
+	if _, err := conn.Exec(ctx, `SELECT set_config('application_name', 'bgmigrate', false)
+		WHERE current_setting('application_name') NOT LIKE 'bgmigrate%'`); err != nil {
 		return err
 	}
 	// PostgreSQL 14+ then notices within a second when the runner dies

@@ -4,10 +4,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -59,13 +62,22 @@ var errFindings = &exitError{code: ExitFindings}
 
 // Main runs the command line and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	streams := &IOStreams{In: stdin, Out: stdout, ErrOut: stderr, Env: os.Getenv}
+	return execute(args, stdin, stdout, stderr, os.Getenv)
+}
+
+// execute is Main with the environment read through getenv.
+func execute(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	streams := &IOStreams{In: stdin, Out: stdout, ErrOut: stderr, Env: getenv}
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	// Ctrl-C and SIGTERM cancel the command's context: hooks, probes and
+	// statements stop, and what was recorded stays consistent.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
@@ -99,7 +111,8 @@ the switch on a live schema that works for both colors.`,
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())}
 	})
 	root.AddCommand(newCmdLint(s, nil), newCmdRules(s), newCmdExplain(s),
-		newCmdMigrate(s), newCmdPlan(s), newCmdInit(s), newCmdStatus(s), newCmdRetire(s), newCmdBaseline(s), newCmdGate(s), newCmdGitHubEventBase(s))
+		newCmdMigrate(s), newCmdPlan(s), newCmdInit(s), newCmdStatus(s), newCmdRetire(s), newCmdBaseline(s), newCmdGate(s), newCmdGitHubEventBase(s),
+		newCmdDeploy(s), newCmdRollback(s), newCmdSwitch(s), newCmdContract(s))
 	return root
 }
 

@@ -7,4 +7,13 @@ import (
 	"github.com/bgmigrate/bgmigrate/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+// mainEnv makes the test binary run the command line instead of the tests:
+// fault tests start bgmigrate as a real process this way, and kill it.
+const mainEnv = "BGMIGRATE_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(pgtest.Run(m))
+}

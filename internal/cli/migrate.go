@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/bgmigrate/bgmigrate/deploy"
 	"github.com/bgmigrate/bgmigrate/rules"
 	"github.com/bgmigrate/bgmigrate/runner"
 	"github.com/jackc/pgx/v5"
@@ -214,12 +215,28 @@ func newCmdPlan(s *IOStreams) *cobra.Command {
 
 func newCmdStatus(s *IOStreams) *cobra.Command {
 	opts := &DBOptions{}
+	dopts := &DeployOptions{IO: s}
+	events := 10
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show applied and pending migrations, the contract gate and the lock holder",
-		Args:  cobra.NoArgs,
+		Short: "Show both colors, the traffic, the rollback window and the pending migrations",
+		Long: `With a deploy: section in the configuration: both colors with their versions
+and states, where the load balancer sends traffic (the record is reconciled
+with it), the rollback target and its window (a target whose window ended is
+retired here), the pending expand and contract migrations and the last events.
+
+Without one: the applied and pending migrations, the contract gate and the
+migration lock holder.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if dopts.hasDeployConfig() {
+				dopts.DSN = opts.DSN
+				return deployStatus(ctx, dopts, events)
+			}
+			if dopts.Format != "text" {
+				return usageError("--format json needs a deploy: section in the configuration")
+			}
 			migs, conn, err := opts.open(ctx, s)
 			if err != nil {
 				return err
@@ -234,18 +251,30 @@ func newCmdStatus(s *IOStreams) *cobra.Command {
 		},
 	}
 	opts.flags(cmd)
+	cmd.Flags().StringVar(&dopts.Config, "config", "", "configuration file (default: .bgmigrate.yaml found upwards)")
+	cmd.Flags().StringVar(&dopts.Format, "format", "text", "text or json (with a deploy: section)")
+	cmd.Flags().IntVar(&events, "events", 10, "how many of the last events to show")
 	return cmd
 }
 
 func newCmdRetire(s *IOStreams) *cobra.Command {
 	opts := &DBOptions{}
+	dopts := &DeployOptions{IO: s}
 	var color, reason string
 	cmd := &cobra.Command{
 		Use:   "retire",
 		Short: "Record that the old color is gone, so contract migrations may run",
-		Args:  cobra.NoArgs,
+		Long: `With a deploy: section in the configuration: the standing-by old color stops
+being a rollback target, its scale-down hook runs, and contract migrations may
+run. Without one: record a retirement in the migration history (--color,
+--reason).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if dopts.hasDeployConfig() {
+				dopts.DSN = opts.DSN
+				return dopts.run(ctx, func(ctx context.Context, d *deploy.Deployer) error { return d.Retire(ctx) })
+			}
 			conn, err := opts.connect(ctx, s)
 			if err != nil {
 				return err
@@ -261,6 +290,9 @@ func newCmdRetire(s *IOStreams) *cobra.Command {
 	opts.flags(cmd)
 	cmd.Flags().StringVar(&color, "color", "", "the color that was retired")
 	cmd.Flags().StringVar(&reason, "reason", "", "a note recorded with the retirement")
+	cmd.Flags().StringVar(&dopts.Config, "config", "", "configuration file (default: .bgmigrate.yaml found upwards)")
+	cmd.Flags().StringVar(&dopts.Format, "format", "text", "text, or json for one event per line (with a deploy: section)")
+	cmd.Flags().StringVar(&dopts.Actor, "actor", "", "who retires, for the event log")
 	return cmd
 }
 

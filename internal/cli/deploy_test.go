@@ -1,0 +1,318 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bgmigrate/bgmigrate/deploy"
+	"github.com/bgmigrate/bgmigrate/internal/lbtest"
+	"github.com/bgmigrate/bgmigrate/internal/pgtest"
+	"github.com/bgmigrate/bgmigrate/internal/testapp"
+	"github.com/bgmigrate/bgmigrate/state"
+	"github.com/bgmigrate/bgmigrate/switcher"
+	"github.com/jackc/pgx/v5"
+)
+
+// deployEnv is a service for the deploy commands: a database, two colors of
+// the test app behind a real HAProxy, migrations and a .bgmigrate.yaml.
+type deployEnv struct {
+	t           *testing.T
+	dir, config string
+	dbURL       string
+	blue, green *testapp.Instance
+	lb          *lbtest.LB
+}
+
+func newDeployEnv(t *testing.T) *deployEnv {
+	t.Helper()
+	e := &deployEnv{t: t, dir: t.TempDir(), dbURL: pgtest.DB(t)}
+	e.blue = testapp.Start(t, "blue", "v0", testapp.Options{DeployDelay: 100 * time.Millisecond})
+	e.green = testapp.Start(t, "green", "v0", testapp.Options{DeployDelay: 100 * time.Millisecond})
+	e.lb = lbtest.HAProxy(t, e.blue.Addr, e.green.Addr)
+	bin := testapp.Binary(t)
+	if err := os.MkdirAll(filepath.Join(e.dir, "migrations"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.migration("0001_items.sql", "CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, legacy text);\n")
+	cfg := fmt.Sprintf(`version: 1
+runner: bgmigrate
+migrations:
+  - dir: migrations
+deploy:
+  service: shop
+  database_url: ${SHOP_DATABASE_URL}
+  switcher: %q
+  blue:
+    url: %q
+  green:
+    url: %q
+  hooks:
+    deploy: [%q, deploy, --admin, "{url}", --version, "{version}"]
+    scale_down: [%q, stop, --admin, "{url}"]
+  readiness:
+    path: /healthz
+    interval: 50ms
+    successes: 2
+    deadline: 10s
+  smoke:
+    - name: home
+      path: /
+      status: 200
+  warm_up:
+    requests: 10
+    rate: 100
+  confidence:
+    window: 500ms
+    interval: 100ms
+  drain: 100ms
+  rollback_window: 30m
+`, e.lb.Switcher, e.blue.URL, e.green.URL, bin, bin)
+	e.config = filepath.Join(e.dir, ".bgmigrate.yaml")
+	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *deployEnv) migration(name, sql string) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, "migrations", name), []byte(sql), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// run runs bgmigrate in-process with the service's configuration.
+func (e *deployEnv) run(args ...string) result {
+	e.t.Helper()
+	var out, errOut strings.Builder
+	code := execute(append(args, "--config", e.config), strings.NewReader(""), &out, &errOut, func(k string) string {
+		if k == "SHOP_DATABASE_URL" {
+			return e.dbURL
+		}
+		return os.Getenv(k)
+	})
+	return result{code, out.String(), errOut.String()}
+}
+
+// start runs bgmigrate as a process of its own.
+func (e *deployEnv) start(env []string, args ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
+	e.t.Helper()
+	cmd := exec.Command(os.Args[0], append(args, "--config", e.config)...)
+	cmd.Env = append(os.Environ(), mainEnv+"=1", "SHOP_DATABASE_URL="+e.dbURL)
+	cmd.Env = append(cmd.Env, env...)
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd, bufio.NewScanner(stderr), &stdout
+}
+
+func (e *deployEnv) served() string {
+	e.t.Helper()
+	resp, err := http.Get(e.lb.Frontend + "/")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.Header.Get("X-Color") + " " + resp.Header.Get("X-Version")
+}
+
+func (e *deployEnv) live() map[switcher.Color]*state.Deployment {
+	e.t.Helper()
+	ctx := e.t.Context()
+	conn, err := pgx.Connect(ctx, e.dbURL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	lv, err := state.Live(ctx, conn, "shop")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return lv
+}
+
+// killAfterSwitch starts a deploy of version as a process that stops dead
+// between the switch and its record, and kills it (SIGKILL) there.
+func (e *deployEnv) killAfterSwitch(version string) {
+	e.t.Helper()
+	cmd, stderr, stdout := e.start([]string{"BGMIGRATE_FAILPOINT=after-switch"}, "deploy", "--version", version, "--format", "json")
+	reached := make(chan bool, 1)
+	go func() {
+		for stderr.Scan() {
+			if strings.Contains(stderr.Text(), "failpoint after-switch") {
+				reached <- true
+				return
+			}
+		}
+		reached <- false
+	}()
+	select {
+	case ok := <-reached:
+		if !ok {
+			cmd.Wait()
+			e.t.Fatalf("deploy %s ended before the switch:\n%s", version, stdout.String())
+		}
+	case <-time.After(2 * time.Minute):
+		e.t.Fatalf("deploy %s did not reach the switch", version)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		e.t.Fatal(err)
+	}
+	cmd.Wait()
+}
+
+// TestDeployKilledAfterSwitch: bgmigrate dies right after the switch,
+// before recording it. status tells the truth from the load balancer;
+// deploy --resume completes, and so does rollback.
+func TestDeployKilledAfterSwitch(t *testing.T) {
+	t.Parallel()
+	e := newDeployEnv(t)
+	if r := e.run("deploy", "--version", "v1", "--format", "json"); r.code != ExitOK {
+		t.Fatalf("first deploy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	} else {
+		// One JSON event per line, each with a step and an outcome.
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			var ev deploy.Event
+			if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Step == "" || ev.Outcome == "" {
+				t.Fatalf("not an event: %q (%v)", line, err)
+			}
+		}
+	}
+	if got := e.served(); got != "green v1" {
+		t.Fatalf("served %q", got)
+	}
+
+	e.killAfterSwitch("v2")
+	if got := e.served(); got != "blue v2" {
+		t.Fatalf("after the kill the load balancer serves %q, want blue v2", got)
+	}
+	lv := e.live()
+	if lv[switcher.Blue].Status != state.Ready || lv[switcher.Green].Status != state.Active {
+		t.Fatalf("record after the kill: blue %s, green %s; want ready and active (the switch unrecorded)", lv[switcher.Blue].Status, lv[switcher.Green].Status)
+	}
+	r := e.run("status", "--format", "json")
+	if r.code != ExitOK {
+		t.Fatalf("status: exit %d: %s", r.code, r.stderr)
+	}
+	var rep deploy.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Active != switcher.Blue || rep.Traffic == nil || rep.Traffic.Color != switcher.Blue || !strings.Contains(rep.Unfinished, "not recorded") {
+		t.Fatalf("status after the kill: %+v", rep)
+	}
+	if r := e.run("deploy", "--version", "v3"); r.code != ExitFindings || !strings.Contains(r.stderr, "did not finish") {
+		t.Fatalf("a new deploy over the unfinished one: exit %d %s", r.code, r.stderr)
+	}
+	if r := e.run("deploy", "--resume"); r.code != ExitOK {
+		t.Fatalf("deploy --resume: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	lv = e.live()
+	if lv[switcher.Blue].Status != state.Active || lv[switcher.Green].Status != state.Standby {
+		t.Fatalf("after --resume: blue %s, green %s", lv[switcher.Blue].Status, lv[switcher.Green].Status)
+	}
+
+	// The same fault, undone with rollback this time.
+	if r := e.run("retire"); r.code != ExitOK {
+		t.Fatalf("retire: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	e.killAfterSwitch("v3")
+	if got := e.served(); got != "green v3" {
+		t.Fatalf("after the second kill served %q", got)
+	}
+	if r := e.run("rollback"); r.code != ExitOK {
+		t.Fatalf("rollback: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := e.served(); got != "blue v2" {
+		t.Fatalf("after rollback served %q, want blue v2", got)
+	}
+	lv = e.live()
+	if lv[switcher.Blue].Status != state.Active || lv[switcher.Green] != nil {
+		t.Fatalf("after rollback: %+v", lv)
+	}
+	r = e.run("status")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "traffic: blue (load balancer)") || !strings.Contains(r.stdout, "blue   v2") {
+		t.Fatalf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestContractCommand: contract is refused (exit 1) while the old color is
+// the rollback target and runs after retire.
+func TestContractCommand(t *testing.T) {
+	t.Parallel()
+	e := newDeployEnv(t)
+	if r := e.run("deploy", "--version", "v1"); r.code != ExitOK {
+		t.Fatalf("deploy v1: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	e.migration("0002_drop_legacy.sql", "ALTER TABLE items DROP COLUMN legacy;\n")
+	r := e.run("deploy", "--version", "v2")
+	if r.code != ExitOK {
+		t.Fatalf("deploy v2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	t.Logf("deploy v2:\n%s", r.stdout)
+	for _, step := range []string{"plan", "expand", "deploy-hook", "readiness", "smoke", "warm-up", "gate", "switch", "confidence", "drain"} {
+		if !strings.Contains(r.stdout, " "+step+" ") {
+			t.Errorf("no line for step %s in:\n%s", step, r.stdout)
+		}
+	}
+	r = e.run("contract")
+	if r.code != ExitFindings || !strings.Contains(r.stderr, "rollback target") {
+		t.Fatalf("contract during the window: exit %d %s", r.code, r.stderr)
+	}
+	if r := e.run("contract", "--force"); r.code != ExitUsage {
+		t.Fatalf("--force without --reason: exit %d", r.code)
+	}
+	if r := e.run("retire"); r.code != ExitOK || !strings.Contains(r.stdout, "retired") {
+		t.Fatalf("retire: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if st := e.green.App.State(); !st.Stopped {
+		t.Fatalf("green after retire: %+v, want stopped by its scale-down hook", st)
+	}
+	if r := e.run("contract"); r.code != ExitOK || !strings.Contains(r.stdout, "0002_drop_legacy.sql") {
+		t.Fatalf("contract after retire: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = e.run("status")
+	if !strings.Contains(r.stdout, "pending contract (0)") {
+		t.Fatalf("status:\n%s", r.stdout)
+	}
+	t.Logf("status:\n%s", r.stdout)
+}
+
+// TestDeployNeedsConfig: without a deploy: section the commands say so.
+func TestDeployNeedsConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, ".bgmigrate.yaml")
+	if err := os.WriteFile(cfg, []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "deploy", "--version", "v1", "--config", cfg)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "no deploy: section") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r := run(t, "", "deploy", "--config", cfg); r.code != ExitUsage || !strings.Contains(r.stderr, "--version is required") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r := run(t, "", "deploy", "--version", "v1", "--steps", "10,x", "--config", cfg); r.code != ExitUsage {
+		t.Fatalf("bad steps: exit %d: %s", r.code, r.stderr)
+	}
+}
