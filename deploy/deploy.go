@@ -454,6 +454,7 @@ func (d *Deployer) gate(ctx context.Context, current, dep *state.Deployment) err
 	in, tm, err := live.Collect(ctx, d.Conn, live.CollectOptions{
 		Stage: gate.PreSwitch, Migrations: d.Migrations, OldVersion: oldV, NewVersion: dep.SchemaVersion,
 		DevURL: devURL, Schemas: d.Config.Gate.Schemas, MaxTransactionAge: d.Config.Gate.MaxTransactionAge, Log: d.out(),
+		Service: d.Config.Service, Deployment: dep.ID,
 	})
 	if err != nil {
 		return s.fail(fmt.Errorf("gate: %w", err))

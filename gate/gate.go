@@ -56,6 +56,7 @@ const (
 	CheckIndexes       = "valid-indexes"
 	CheckLock          = "migration-lock"
 	CheckTransactions  = "transactions"
+	CheckRollback      = "rollback-target"
 	CheckLockWaits     = "lock-waits"
 )
 
@@ -99,6 +100,20 @@ type Input struct {
 	Ops            Operations
 	// MaxTransactionAge: an older transaction blocks (DefaultMaxTransactionAge if 0).
 	MaxTransactionAge time.Duration
+	// Deployments is the deployment state of the service (bgmigrate
+	// deploy); nil when the gate runs without one.
+	Deployments *Deployments
+}
+
+// Deployments is what the deployment state says of the service's colors.
+type Deployments struct {
+	Service string
+	// Active is the deployment taking traffic and RollbackTarget the one
+	// standing by, described for people ("blue v2, deployment 4"); "" when
+	// there is none.
+	Active, RollbackTarget string
+	// Unfinished describes a deployment that did not finish; "" if none.
+	Unfinished string
 }
 
 // Operations are facts about the live database's sessions.
@@ -170,7 +185,7 @@ func Evaluate(in Input) Decision {
 			return checkSchema(CheckSchemaOld, "old", in.Old, in.Live)
 		},
 		func(in Input) []Check { return checkSchema(CheckSchemaNew, "new", in.New, in.Live) },
-		checkIndexes, checkLock, checkTransactions, checkLockWaits,
+		checkIndexes, checkLock, checkTransactions, checkLockWaits, checkRollbackTarget,
 	} {
 		d.Checks = append(d.Checks, f(in)...)
 	}
@@ -544,3 +559,27 @@ func oneLine(s string) string {
 // VersionIndex is the position of the migration with the given version in
 // migs: -1 for "" (no migration), and false when the version is unknown.
 func VersionIndex(migs []Migration, version string) (int, bool) { return index(migs, version) }
+
+// (g) with the deployment state: contract migrations wait until no color
+// stands by as a rollback target, and nothing runs over an unfinished
+// deployment.
+func checkRollbackTarget(in Input) []Check {
+	dep := in.Deployments
+	if dep == nil {
+		return nil
+	}
+	var out []Check
+	if dep.Unfinished != "" {
+		out = append(out, Check{Name: CheckRollback, Status: Block, Reason: fmt.Sprintf("deployment %s of %q did not finish: run bgmigrate deploy --resume or bgmigrate rollback", dep.Unfinished, dep.Service)})
+	}
+	switch {
+	case in.Stage == PreContract && dep.RollbackTarget != "":
+		out = append(out, Check{Name: CheckRollback, Status: Block, Reason: fmt.Sprintf("%s is still the rollback target of %q: run bgmigrate retire before the contract migrations", dep.RollbackTarget, dep.Service)})
+	case len(out) > 0:
+	case dep.RollbackTarget != "":
+		out = append(out, Check{Name: CheckRollback, Status: Pass, Reason: fmt.Sprintf("%s stands by as the rollback target; its schema is checked as the old color's", dep.RollbackTarget)})
+	default:
+		out = append(out, Check{Name: CheckRollback, Status: Pass, Reason: fmt.Sprintf("no color of %q stands by as a rollback target", dep.Service)})
+	}
+	return out
+}

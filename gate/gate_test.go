@@ -121,6 +121,28 @@ func TestEvaluate(t *testing.T) {
 			{CheckNoBreaking, Block, "is mixed: split it into an expand and a contract migration"},
 		}},
 		{"a breaking migration already applied is history", func(in *Input) { in.Migrations[0].Class = phases.Breaking }, true, nil},
+		{"deployment state: a rollback target blocks the contract", func(in *Input) {
+			in.Stage = PreContract
+			in.Deployments = &Deployments{Service: "shop", Active: "blue v2, deployment 4", RollbackTarget: "green v1, deployment 3"}
+		}, false, []want{
+			{CheckRollback, Block, `green v1, deployment 3 is still the rollback target of "shop": run bgmigrate retire`},
+		}},
+		{"deployment state: retired, the contract may run", func(in *Input) {
+			in.Stage = PreContract
+			in.Deployments = &Deployments{Service: "shop", Active: "blue v2, deployment 4"}
+		}, true, []want{
+			{CheckRollback, Pass, `no color of "shop" stands by`},
+		}},
+		{"deployment state: a rollback target is fine before the switch", func(in *Input) {
+			in.Deployments = &Deployments{Service: "shop", Active: "blue v2, deployment 4", RollbackTarget: "green v1, deployment 3"}
+		}, true, []want{
+			{CheckRollback, Pass, "green v1, deployment 3 stands by as the rollback target"},
+		}},
+		{"deployment state: an unfinished deployment blocks", func(in *Input) {
+			in.Deployments = &Deployments{Service: "shop", Unfinished: "5 (v3 onto green, ready)"}
+		}, false, []want{
+			{CheckRollback, Block, "did not finish"},
+		}},
 		{"contract applied without retirement", func(in *Input) {
 			in.History = append(in.History, Applied{Version: "003", Checksum: "c3", Phase: "contract", FinishedAt: t0.Add(2 * time.Hour)})
 		}, false, []want{

@@ -19,6 +19,8 @@ import (
 
 	"github.com/bgmigrate/bgmigrate/phases"
 	"github.com/bgmigrate/bgmigrate/runner"
+	"github.com/bgmigrate/bgmigrate/state"
+	"github.com/bgmigrate/bgmigrate/switcher"
 	"github.com/jackc/pgx/v5"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -65,6 +67,15 @@ type CollectOptions struct {
 	MaxTransactionAge time.Duration
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Service, when set, reads the deployment state of that service (if
+	// bgmigrate deploy keeps one in this database): the active
+	// deployment's schema version is the old color's version unless
+	// OldVersion is given, and a color standing by as the rollback target
+	// blocks the pre-contract stage.
+	Service string
+	// Deployment is the deployment being gated (by bgmigrate deploy); it
+	// is not reported as unfinished.
+	Deployment int64
 }
 
 // Timing says where Collect spent its time.
@@ -87,11 +98,21 @@ func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (gate.Input,
 	if err != nil {
 		return gate.Input{}, tm, fmt.Errorf("read history: %w", err)
 	}
+	var deps *gate.Deployments
+	if o.Service != "" {
+		var activeSchema string
+		if deps, activeSchema, err = readDeployments(ctx, live, o.Service, o.Deployment); err != nil {
+			return gate.Input{}, tm, err
+		}
+		if o.OldVersion == "" && activeSchema != "" && o.Stage != gate.PreContract {
+			o.OldVersion = activeSchema
+		}
+	}
 	oldV, newV, err := DefaultVersions(o.Migrations, hist, o.OldVersion, o.NewVersion)
 	if err != nil {
 		return gate.Input{}, tm, err
 	}
-	in := gate.Input{Stage: o.Stage, OldVersion: oldV, NewVersion: newV, MaxTransactionAge: o.MaxTransactionAge}
+	in := gate.Input{Stage: o.Stage, OldVersion: oldV, NewVersion: newV, MaxTransactionAge: o.MaxTransactionAge, Deployments: deps}
 	for _, m := range o.Migrations {
 		in.Migrations = append(in.Migrations, fromRunner(m))
 	}
@@ -425,4 +446,40 @@ func startDocker(ctx context.Context, image string) (string, func(), error) {
 		return "", nil, fmt.Errorf("container connection string: %w", err)
 	}
 	return u, stop, nil
+}
+
+// readDeployments reads the deployment state of service; nil when the
+// database holds none. activeSchema is the schema version of the
+// deployment taking traffic.
+func readDeployments(ctx context.Context, conn *pgx.Conn, service string, gated int64) (deps *gate.Deployments, activeSchema string, err error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('bgmigrate.deployments') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, "", fmt.Errorf("read the deployment state: %w", err)
+	}
+	if !exists {
+		return nil, "", nil
+	}
+	lv, err := state.Live(ctx, conn, service)
+	if err != nil {
+		return nil, "", err
+	}
+	deps = &gate.Deployments{Service: service}
+	for _, c := range []switcher.Color{switcher.Blue, switcher.Green} {
+		d := lv[c]
+		if d == nil {
+			continue
+		}
+		desc := fmt.Sprintf("%s %s, deployment %d", d.Color, d.Version, d.ID)
+		switch d.Status {
+		case state.Active:
+			deps.Active, activeSchema = desc, d.SchemaVersion
+		case state.Standby, state.Draining:
+			deps.RollbackTarget = desc
+		case state.Deploying, state.Ready:
+			if d.ID != gated {
+				deps.Unfinished = fmt.Sprintf("%d (%s onto %s, %s)", d.ID, d.Version, d.Color, d.Status)
+			}
+		}
+	}
+	return deps, activeSchema, nil
 }

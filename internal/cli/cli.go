@@ -57,6 +57,8 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 
+func (e *exitError) Unwrap() error { return e.err }
+
 // findingsError ends a run with ExitFindings without printing anything more.
 var errFindings = &exitError{code: ExitFindings}
 

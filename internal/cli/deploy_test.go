@@ -281,8 +281,15 @@ func TestContractCommand(t *testing.T) {
 	if r := e.run("contract", "--force"); r.code != ExitUsage {
 		t.Fatalf("--force without --reason: exit %d", r.code)
 	}
+	gateArgs := []string{"gate", "--stage", "pre-contract", "--dir", filepath.Join(e.dir, "migrations"), "--dsn", e.dbURL, "--dev-url", e.dbURL, "--service", "shop"}
+	if r := run(t, "", gateArgs...); r.code != ExitFindings || !strings.Contains(r.stdout, `block rollback-target     green v1, deployment 1 is still the rollback target of "shop"`) {
+		t.Fatalf("gate pre-contract during the window: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := e.run("retire"); r.code != ExitOK || !strings.Contains(r.stdout, "retired") {
 		t.Fatalf("retire: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, "", gateArgs...); r.code != ExitOK || !strings.Contains(r.stdout, "pass  rollback-target") {
+		t.Fatalf("gate pre-contract after retire: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if st := e.green.App.State(); !st.Stopped {
 		t.Fatalf("green after retire: %+v, want stopped by its scale-down hook", st)

@@ -24,6 +24,7 @@ type GateOptions struct {
 	Format            string
 	MaxTransactionAge time.Duration
 	Schemas           []string
+	Service           string
 }
 
 func newCmdGate(s *IOStreams) *cobra.Command {
@@ -48,6 +49,11 @@ to the last migration applied before the most recent run, told apart by the
 deployment id of bgmigrate migrate --deployment (pass it when runs carry
 none). "none" is the empty schema.
 
+With the deployment state of bgmigrate deploy (--service, or deploy.service
+of the configuration), the old version defaults to the schema version of the
+deployment taking traffic, a color standing by as the rollback target blocks
+--stage pre-contract, and an unfinished deployment blocks both stages.
+
 Exit status: 0 allow, 1 block, 2 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,6 +69,7 @@ Exit status: 0 allow, 1 block, 2 error.`,
 	f.StringVar(&opts.Format, "format", "text", "text or json")
 	f.DurationVar(&opts.MaxTransactionAge, "max-transaction-age", gate.DefaultMaxTransactionAge, "an older open transaction blocks")
 	f.StringSliceVar(&opts.Schemas, "schema", nil, "schemas to compare (default: all but PostgreSQL's and bgmigrate's)")
+	f.StringVar(&opts.Service, "service", "", "read the deployment state of this service (default deploy.service of .bgmigrate.yaml)")
 	return cmd
 }
 
@@ -80,6 +87,11 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 	if opts.DevURL == "" {
 		return usageError("no dev database: pass --dev-url (a PostgreSQL URL or docker://IMAGE)")
 	}
+	if opts.Service == "" {
+		if cfg, err := loadConfig(""); err == nil && cfg.Deploy != nil {
+			opts.Service = cfg.Deploy.Service
+		}
+	}
 	migs, err := opts.load(ctx)
 	if err != nil {
 		return err
@@ -92,6 +104,7 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 	in, _, err := live.Collect(ctx, conn, live.CollectOptions{
 		Stage: stage, Migrations: migs, OldVersion: opts.OldVersion, NewVersion: opts.NewVersion,
 		DevURL: opts.DevURL, Schemas: opts.Schemas, MaxTransactionAge: opts.MaxTransactionAge, Log: opts.IO.ErrOut,
+		Service: opts.Service,
 	})
 	if err != nil {
 		var ve *live.VersionError
