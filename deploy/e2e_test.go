@@ -488,3 +488,170 @@ func TestBreakingMigrationRefused(t *testing.T) {
 		t.Fatalf("the deploy hook ran: %+v", st)
 	}
 }
+
+func (e *env) servedAt(frontend string) string {
+	e.t.Helper()
+	resp, err := http.Get(frontend + "/")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.Header.Get("X-Color") + " " + resp.Header.Get("X-Version")
+}
+
+// useWeighted switches the service to HAProxy's server mode, which splits
+// traffic by weight.
+func (e *env) useWeighted() {
+	e.t.Helper()
+	e.cfg.Switcher = e.lb.WeightedSwitcher
+	sw, err := switcher.Open(e.t.Context(), e.cfg.Switcher)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { sw.Close() })
+	e.sw = sw
+}
+
+// TestDeployInSteps: a gradual switch through HAProxy weights, watched at
+// each step; a failure at a step sends all traffic back.
+func TestDeployInSteps(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.useWeighted()
+	e.cfg.StepPause = 600 * time.Millisecond
+	ctx := t.Context()
+	var mu sync.Mutex
+	var split map[switcher.Color]int
+	e.events.on = func(ev deploy.Event) {
+		if ev.Step == "step-watch" && ev.Outcome == deploy.Start {
+			w, err := e.sw.(switcher.Weighted).Weights(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			split = w
+			mu.Unlock()
+		}
+	}
+	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v1", Steps: []int{50, 100}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if split[switcher.Green] != 50 || split[switcher.Blue] != 50 {
+		t.Fatalf("weights at the 50%% step: %v", split)
+	}
+	mu.Unlock()
+	if got := e.servedAt(e.lb.Weighted); got != "green v1" {
+		t.Fatalf("served %q after the steps", got)
+	}
+	w, err := e.sw.(switcher.Weighted).Weights(ctx)
+	if err != nil || w[switcher.Green] != 100 {
+		t.Fatalf("weights after the steps: %v, %v", w, err)
+	}
+
+	// Blue breaks at its first step: all traffic goes back to green.
+	e.events.on = func(ev deploy.Event) {
+		if ev.Step == "switch" && ev.Outcome == deploy.OK && ev.Fields["percent"] == 50 {
+			if err := e.blue.App.Fail(500); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	err = e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v2", Steps: []int{50, 100}})
+	var rb *deploy.RolledBackError
+	if !errors.As(err, &rb) || rb.To != switcher.Green {
+		t.Fatalf("deploy with a failing step: %v, want traffic back on green", err)
+	}
+	t.Logf("first failing probe to traffic back: %s", rb.Back.Sub(rb.FirstFailure))
+	if w, err := e.sw.(switcher.Weighted).Weights(ctx); err != nil || w[switcher.Green] != 100 {
+		t.Fatalf("weights after the failed step: %v, %v", w, err)
+	}
+	latest, err := state.Latest(ctx, e.conn, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, latest[switcher.Blue], state.Failed)
+	wantStatus(t, latest[switcher.Green], state.Active)
+	rule, err := state.Traffic(ctx, e.conn, "shop")
+	if err != nil || rule.Color != switcher.Green || rule.Percent != 100 {
+		t.Fatalf("traffic record %+v, %v", rule, err)
+	}
+	// Steps need a weighted switcher.
+	mapSw, err := switcher.Open(ctx, e.lb.Switcher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mapSw.Close()
+	e.sw = mapSw
+	var refused *deploy.RefusedError
+	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v3", Steps: []int{10, 100}}); !errors.As(err, &refused) {
+		t.Fatalf("steps on a map switcher: %v, want a refusal", err)
+	}
+}
+
+// TestRollbackWindow: while the old color stands by, a new deploy onto it
+// is refused; once the window ends, status retires it and runs its
+// scale-down hook, and rollback is refused.
+func TestRollbackWindow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.cfg.RollbackWindow = 2 * time.Second
+	ctx := t.Context()
+	for _, v := range []string{"v1", "v2"} {
+		if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var refused *deploy.RefusedError
+	err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v3"})
+	if !errors.As(err, &refused) || !strings.Contains(refused.Reason, "green holds version \"v1\", the rollback target until") {
+		t.Fatalf("deploy onto the rollback target: %v", err)
+	}
+	r, err := e.deployer().Status(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RollbackTarget != switcher.Green || r.RollbackUntil == nil {
+		t.Fatalf("status in the window: %+v", r)
+	}
+	time.Sleep(time.Until(*r.RollbackUntil) + 100*time.Millisecond)
+	if r, err = e.deployer().Status(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if r.RollbackTarget != "" || r.Colors[switcher.Green].Status != string(state.Retired) {
+		t.Fatalf("status after the window: target %q, green %+v", r.RollbackTarget, r.Colors[switcher.Green])
+	}
+	if st := e.green.App.State(); !st.Stopped {
+		t.Fatalf("green after the window: %+v, want stopped by its scale-down hook", st)
+	}
+	if err := e.deployer().Rollback(ctx); !errors.As(err, &refused) {
+		t.Fatalf("rollback after the window: %v, want a refusal", err)
+	}
+}
+
+// TestRollbackRefusedAfterContract: once a contract migration ran (forced
+// during the window), rollback refuses and names it.
+func TestRollbackRefusedAfterContract(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	e.addMigration("0002_items_note.sql")
+	e.addMigration("0003_drop_legacy.sql")
+	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.deployer().Contract(ctx, deploy.ContractOptions{Force: true, Reason: "hotfix: the column leaks data"}); err != nil {
+		t.Fatal(err)
+	}
+	err := e.deployer().Rollback(ctx)
+	var refused *deploy.RefusedError
+	if !errors.As(err, &refused) || !strings.Contains(refused.Reason, "contract migration(s) 0003") {
+		t.Fatalf("rollback after a contract: %v", err)
+	}
+	if got := e.served(); got != "blue v2" {
+		t.Fatalf("served %q", got)
+	}
+}
