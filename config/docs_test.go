@@ -115,3 +115,34 @@ func TestDeployDocs(t *testing.T) {
 		t.Errorf("docs/deploy.md has %d example configurations, want at least 3", configs)
 	}
 }
+
+// TestReadmeDeployExamples keeps the README's deploy examples identical to
+// docs/deploy.md's, which TestDeployDocs loads.
+func TestReadmeDeployExamples(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := os.ReadFile(filepath.Join("..", "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDocs := map[string]bool{}
+	for _, f := range fences(t, string(docs)) {
+		inDocs[f.body] = true
+	}
+	n := 0
+	for _, f := range fences(t, string(readme)) {
+		if f.info != "yaml" || !strings.Contains(f.body, "\ndeploy:\n") {
+			continue
+		}
+		n++
+		if !inDocs[f.body] {
+			t.Errorf("README.md:%d: this deploy example differs from every example of docs/deploy.md", f.line)
+		}
+	}
+	if n < 3 {
+		t.Errorf("README.md has %d deploy examples, want the three setups", n)
+	}
+}
