@@ -655,3 +655,34 @@ func TestRollbackRefusedAfterContract(t *testing.T) {
 		t.Fatalf("served %q", got)
 	}
 }
+
+// TestContractGateForTheRunner: bgmigrate migrate contract of a deployed
+// service follows the deployment state.
+func TestContractGateForTheRunner(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	e.addMigration("0003_drop_legacy.sql")
+	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	migs, err := runner.Load(ctx, e.dir, rules.Config{PGVersion: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runner.Migrate(ctx, e.conn, migs, runner.Options{Phase: runner.PhaseContract, Gate: deploy.ContractGate("shop")})
+	var gated *runner.ContractGateError
+	if !errors.As(err, &gated) || !strings.Contains(gated.Reason, "green (v1, deployment 1) is still the rollback target") {
+		t.Fatalf("runner contract during the window: %v", err)
+	}
+	if err := e.deployer().Retire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := runner.Migrate(ctx, e.conn, migs, runner.Options{Phase: runner.PhaseContract, Gate: deploy.ContractGate("shop")})
+	if err != nil || len(res.Applied) != 1 {
+		t.Fatalf("runner contract after retire: %+v, %v", res, err)
+	}
+}

@@ -262,3 +262,37 @@ func (d *Deployer) Contract(ctx context.Context, o ContractOptions) error {
 	s.ok(map[string]any{"applied": applied}, "applied %d: %s", len(applied), strings.Join(applied, ", "))
 	return nil
 }
+
+// ContractGate is the runner's contract gate (runner.Options.Gate) for a
+// service deployed with bgmigrate deploy: contract migrations wait while a
+// color stands by as the rollback target or a deployment is unfinished.
+// A database without deployment state falls back to the runner's own
+// retirement records.
+func ContractGate(service string) func(context.Context, *pgx.Conn) (bool, string, error) {
+	return func(ctx context.Context, conn *pgx.Conn) (bool, string, error) {
+		var exists bool
+		if err := conn.QueryRow(ctx, `SELECT to_regclass('bgmigrate.deployments') IS NOT NULL`).Scan(&exists); err != nil {
+			return false, "", err
+		}
+		if !exists {
+			return runner.RetirementGate(ctx, conn)
+		}
+		lv, err := state.Live(ctx, conn, service)
+		if err != nil {
+			return false, "", err
+		}
+		for _, c := range []switcher.Color{switcher.Blue, switcher.Green} {
+			d := lv[c]
+			if d == nil {
+				continue
+			}
+			switch d.Status {
+			case state.Standby, state.Draining:
+				return false, fmt.Sprintf("%s (%s, deployment %d) is still the rollback target of %q; run bgmigrate retire first", d.Color, d.Version, d.ID, service), nil
+			case state.Deploying, state.Ready:
+				return false, fmt.Sprintf("deployment %d (%s onto %s) of %q did not finish", d.ID, d.Version, d.Color, service), nil
+			}
+		}
+		return true, "", nil
+	}
+}

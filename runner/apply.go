@@ -313,6 +313,13 @@ func contractAllowed(ctx context.Context, conn *pgx.Conn, opts Options) (bool, s
 	if opts.Gate != nil {
 		return opts.Gate(ctx, conn)
 	}
+	return RetirementGate(ctx, conn)
+}
+
+// RetirementGate is the default contract gate: contract migrations may run
+// once a retirement was recorded after the last expand migration.
+// The runner's tables must exist.
+func RetirementGate(ctx context.Context, conn *pgx.Conn) (bool, string, error) {
 	var lastExpand, lastRetire *time.Time
 	if err := conn.QueryRow(ctx, `SELECT (SELECT max(finished_at) FROM bgmigrate.history WHERE phase = 'expand'),
 		(SELECT max(retired_at) FROM bgmigrate.retirements)`).Scan(&lastExpand, &lastRetire); err != nil {

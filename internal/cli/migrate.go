@@ -178,11 +178,17 @@ func migrateRun(ctx context.Context, opts *MigrateOptions) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	res, err := runner.Migrate(ctx, conn, migs, runner.Options{
+	ro := runner.Options{
 		Phase: phase, LockTimeout: opts.LockTimeout, StatementTimeout: opts.StatementTimeout, Retries: opts.Retries,
 		LockWait: opts.LockWait, LockWaitTimeout: opts.LockWaitTimeout, Force: opts.Force, Reason: opts.Reason,
 		Deployment: opts.Deployment, AppliedBy: appliedBy(), Log: opts.IO.ErrOut,
-	})
+	}
+	if cfg, err := loadConfig(""); err == nil && cfg.Deploy != nil {
+		// The service is deployed with bgmigrate deploy: its deployment
+		// state decides when contract migrations may run.
+		ro.Gate = deploy.ContractGate(cfg.Deploy.Service)
+	}
+	res, err := runner.Migrate(ctx, conn, migs, ro)
 	if res != nil {
 		fmt.Fprintf(opts.IO.Out, "%d migrations applied", len(res.Applied))
 		if len(res.Skipped) > 0 {
