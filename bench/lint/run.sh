@@ -62,3 +62,10 @@ report "10,000-statement file" "$(pair x -- "$WORK/bgmigrate" lint --format json
 [ -s "$WORK/squawk.json" ] || { echo "squawk produced no output" >&2; exit 1; }
 echo
 go run bench/lint/compare.go "$WORK/bgmigrate.json" "$WORK/squawk.json"
+
+# What pg_query_go alone costs on the same files (no conversion, rules or
+# report): the floor under bgmigrate's corpus time.
+echo
+echo "pg_query_go alone on the corpus:"
+go build -o "$WORK/floor" bench/lint/floor.go
+"$WORK/floor" < "$WORK/files.txt"
