@@ -323,3 +323,29 @@ func TestDeployNeedsConfig(t *testing.T) {
 		t.Fatalf("bad steps: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// TestDeployBadSwitcher: a switcher that cannot be opened stops the deploy
+// before anything changes, with a clear error and exit status 1.
+func TestDeployBadSwitcher(t *testing.T) {
+	t.Parallel()
+	e := newDeployEnv(t)
+	cfg, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(cfg), e.lb.Switcher, "haproxy:///nonexistent/admin.sock?map=/etc/haproxy/color.map&key=app", 1)
+	if err := os.WriteFile(e.config, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("deploy", "--version", "v1")
+	if r.code != ExitFindings || !strings.Contains(r.stderr, "open the switcher (deploy.switcher)") || !strings.Contains(r.stderr, "traffic was not touched") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	t.Logf("%s", r.stderr)
+	if got := e.served(); got != "blue v0" {
+		t.Fatalf("served %q", got)
+	}
+	if st := e.green.App.State(); st.Deploys != 0 {
+		t.Fatalf("the deploy hook ran: %+v", st)
+	}
+}
