@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -295,4 +296,111 @@ func ContractGate(service string) func(context.Context, *pgx.Conn) (bool, string
 		}
 		return true, "", nil
 	}
+}
+
+// Plan writes what Deploy would do, without the deployment lock and
+// without changing anything: where traffic is, the color that would get
+// the version, the migrations, the hooks and checks, and the reason it
+// would be refused, if any. It returns that refusal.
+func (d *Deployer) Plan(ctx context.Context, w io.Writer, o DeployOptions) error {
+	active, err := d.Switcher.Active(ctx)
+	if err != nil {
+		return fmt.Errorf("read the active color from the load balancer: %w", err)
+	}
+	lv := map[switcher.Color]*state.Deployment{}
+	var exists bool
+	if err := d.Conn.QueryRow(ctx, `SELECT to_regclass('bgmigrate.deployments') IS NOT NULL`).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		if lv, err = state.Live(ctx, d.Conn, d.Config.Service); err != nil {
+			return err
+		}
+	}
+	idle := active.Other()
+	fmt.Fprintf(w, "service %s: traffic on %s (load balancer); version %s would go onto %s\n", d.Config.Service, active, orDash(o.Version), idle)
+	for _, c := range []switcher.Color{switcher.Blue, switcher.Green} {
+		if dep := lv[c]; dep != nil {
+			fmt.Fprintf(w, "  %-5s %s (%s, deployment %d)\n", c, dep.Version, dep.Status, dep.ID)
+		} else {
+			fmt.Fprintf(w, "  %-5s no live deployment\n", c)
+		}
+	}
+	var refusal error
+	refuse := func(format string, args ...any) {
+		if refusal == nil {
+			refusal = &RefusedError{Action: "deploy", Reason: fmt.Sprintf(format, args...)}
+		}
+	}
+	if u := unfinishedOf(lv); u != nil {
+		refuse("deployment %d of version %q onto %s did not finish (%s); run bgmigrate deploy --resume or bgmigrate rollback", u.ID, u.Version, u.Color, u.Status)
+	}
+	if cur := lv[idle]; cur != nil && (cur.Status == state.Standby || cur.Status == state.Draining) {
+		if end := d.windowEnd(lv[active], cur); time.Now().Before(end) {
+			refuse("%s holds version %q, the rollback target until %s; run bgmigrate retire first", idle, cur.Version, end.Format(time.RFC3339))
+		} else {
+			fmt.Fprintf(w, "  %s (%s) would be retired first: its rollback window ended\n", idle, cur.Version)
+		}
+	}
+	hist, err := runner.History(ctx, d.Conn)
+	if err != nil {
+		return err
+	}
+	pending, err := runner.Pending(d.Migrations, hist)
+	if err != nil {
+		return err
+	}
+	run, later, err := runner.Select(pending, runner.PhaseExpand)
+	if err != nil {
+		refuse("%v", err)
+	}
+	fmt.Fprintf(w, "expand migrations before the switch (%d):\n", len(run))
+	for _, m := range run {
+		fmt.Fprintf(w, "  %s\n", m.Path)
+	}
+	fmt.Fprintf(w, "contract migrations left for after retire (%d):\n", len(later))
+	for _, m := range later {
+		fmt.Fprintf(w, "  %s\n", m.Path)
+	}
+	v := Vars{Service: d.Config.Service, Color: string(idle), Version: o.Version, URL: ColorURL(d.Config, idle)}
+	if argv := HookArgv(d.Config, idle, HookDeploy); len(argv) > 0 {
+		fmt.Fprintf(w, "deploy hook: %s\n", strings.Join(v.Expand(argv), " "))
+	}
+	p := d.Config.Readiness
+	fmt.Fprintf(w, "readiness: GET %s%s until %d × %d, every %s, within %s\n", v.URL, p.Path, p.Successes, p.Status, p.Interval, p.Deadline)
+	for _, c := range d.Config.Smoke {
+		fmt.Fprintf(w, "smoke: %s\n", c.Name)
+	}
+	if d.Config.WarmUp.Requests > 0 {
+		fmt.Fprintf(w, "warm-up: %d requests at %d/s over %s\n", d.Config.WarmUp.Requests, d.Config.WarmUp.Rate, strings.Join(d.Config.WarmUp.Paths, ", "))
+	}
+	if d.Config.Gate.Skip {
+		fmt.Fprintln(w, "gate: turned off (deploy.gate.skip)")
+	} else {
+		fmt.Fprintln(w, "gate: pre-switch, both colors' schemas replayed and compared with the live one")
+	}
+	steps := o.Steps
+	if steps == nil {
+		steps = d.Config.Steps
+	}
+	if err := d.checkSteps(steps); err != nil {
+		refuse("%s", err.(*RefusedError).Reason)
+	}
+	if len(steps) > 1 {
+		fmt.Fprintf(w, "switch: in steps %v, each watched for %s\n", steps, d.Config.StepPause)
+	} else {
+		fmt.Fprintln(w, "switch: all traffic at once")
+	}
+	fmt.Fprintf(w, "confidence window: %s, then %s drains and stands by for %s\n", *d.Config.Confidence.Window, active, d.Config.RollbackWindow)
+	if refusal != nil {
+		fmt.Fprintf(w, "would be refused: %s\n", refusal.(*RefusedError).Reason)
+	}
+	return refusal
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

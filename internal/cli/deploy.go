@@ -175,7 +175,7 @@ func (o *DeployOptions) run(ctx context.Context, fn func(context.Context, *deplo
 func newCmdDeploy(s *IOStreams) *cobra.Command {
 	opts := &DeployOptions{IO: s}
 	var version, steps string
-	var resume bool
+	var resume, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "deploy --version V",
 		Short: "Release a version: expand, deploy the idle color, check, gate, switch, watch",
@@ -192,7 +192,8 @@ Contract migrations wait for bgmigrate retire (or the window's end) and run
 with bgmigrate contract. A failure before the switch leaves traffic where it
 was and the new color running for inspection. --resume finishes a deploy that
 was interrupted (it reads the load balancer to know whether the switch
-happened).
+happened). --dry-run prints the plan and the reason it would be refused, if
+any, and changes nothing.
 
 Exit status: 0 released, 1 refused, failed or rolled back, 2 usage or
 configuration error.`,
@@ -208,6 +209,9 @@ configuration error.`,
 			if version == "" && !resume {
 				return usageError("--version is required")
 			}
+			if dryRun {
+				return opts.run(cmd.Context(), func(ctx context.Context, d *deploy.Deployer) error { return d.Plan(ctx, opts.IO.Out, o) })
+			}
 			return opts.run(cmd.Context(), func(ctx context.Context, d *deploy.Deployer) error { return d.Deploy(ctx, o) })
 		},
 	}
@@ -215,6 +219,7 @@ configuration error.`,
 	cmd.Flags().StringVar(&version, "version", "", "the version to release (passed to the deploy hook as {version})")
 	cmd.Flags().StringVar(&steps, "steps", "", "percentages of a gradual switch, e.g. 10,50,100 (a weighted switcher is needed)")
 	cmd.Flags().BoolVar(&resume, "resume", false, "finish the interrupted deployment")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what the deploy would do and change nothing")
 	return cmd
 }
 

@@ -264,7 +264,17 @@ func TestContractCommand(t *testing.T) {
 		t.Fatalf("deploy v1: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	e.migration("0002_drop_legacy.sql", "ALTER TABLE items DROP COLUMN legacy;\n")
-	r := e.run("deploy", "--version", "v2")
+	before := e.blue.App.State().Deploys
+	r := e.run("deploy", "--version", "v2", "--dry-run")
+	for _, want := range []string{"traffic on green (load balancer); version v2 would go onto blue", "contract migrations left for after retire (1)", "--version v2", "confidence window: 500ms"} {
+		if r.code != ExitOK || !strings.Contains(r.stdout, want) {
+			t.Fatalf("deploy --dry-run: exit %d, no %q in\n%s%s", r.code, want, r.stdout, r.stderr)
+		}
+	}
+	if e.blue.App.State().Deploys != before || e.live()[switcher.Blue] != nil {
+		t.Fatal("deploy --dry-run changed something")
+	}
+	r = e.run("deploy", "--version", "v2")
 	if r.code != ExitOK {
 		t.Fatalf("deploy v2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -273,6 +283,9 @@ func TestContractCommand(t *testing.T) {
 		if !strings.Contains(r.stdout, " "+step+" ") {
 			t.Errorf("no line for step %s in:\n%s", step, r.stdout)
 		}
+	}
+	if r := e.run("deploy", "--version", "v3", "--dry-run"); r.code != ExitFindings || !strings.Contains(r.stdout, `would be refused: green holds version "v1", the rollback target`) {
+		t.Fatalf("deploy --dry-run onto the rollback target: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = e.run("contract")
 	if r.code != ExitFindings || !strings.Contains(r.stderr, "rollback target") {
