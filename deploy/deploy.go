@@ -352,10 +352,9 @@ func (d *Deployer) prepare(ctx context.Context, dep, current *state.Deployment, 
 	if !expand {
 		s.skip("no pending expand migrations")
 	} else {
-		var log strings.Builder
 		res, err := runner.Migrate(ctx, d.Conn, d.Migrations, runner.Options{
 			Phase: runner.PhaseExpand, Deployment: strconv.FormatInt(dep.ID, 10), AppliedBy: d.actor(),
-			LockTimeout: d.Config.LockTimeout, StatementTimeout: d.Config.StatementTimeout, Log: io.MultiWriter(d.out(), &log),
+			LockTimeout: d.Config.LockTimeout, StatementTimeout: d.Config.StatementTimeout, Log: d.out(),
 		})
 		if err != nil {
 			return s.fail(err)

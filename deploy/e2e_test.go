@@ -686,3 +686,44 @@ func TestContractGateForTheRunner(t *testing.T) {
 		t.Fatalf("runner contract after retire: %+v, %v", res, err)
 	}
 }
+
+// TestManualSwitch: switch --to a color standing by, after the gate, and
+// back.
+func TestManualSwitch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	for _, v := range []string{"v1", "v2"} {
+		if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var refused *deploy.RefusedError
+	if err := e.deployer().Switch(ctx, switcher.Blue); err != nil {
+		t.Fatalf("switch to the active color: %v", err)
+	}
+	if err := e.deployer().Switch(ctx, switcher.Green); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.events.find("gate", deploy.OK); !ok {
+		t.Fatal("the manual switch ran no gate")
+	}
+	if got := e.served(); got != "green v1" {
+		t.Fatalf("served %q after switch --to green", got)
+	}
+	lv := e.live()
+	wantStatus(t, lv[switcher.Green], state.Active)
+	wantStatus(t, lv[switcher.Blue], state.Standby)
+	if err := e.deployer().Switch(ctx, switcher.Blue); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.served(); got != "blue v2" {
+		t.Fatalf("served %q after switching back", got)
+	}
+	if err := e.deployer().Retire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.deployer().Switch(ctx, switcher.Green); !errors.As(err, &refused) {
+		t.Fatalf("switch to a retired color: %v, want a refusal", err)
+	}
+}
