@@ -639,25 +639,33 @@ func (d *Deployer) settle(ctx context.Context, dep, current *state.Deployment, s
 // failed its confidence window.
 func (d *Deployer) rollbackAfterFailure(ctx context.Context, dep, current *state.Deployment, ce *ConfidenceError) error {
 	s := d.begin("rollback", "automatic rollback")
-	if current == nil {
-		err := fmt.Errorf("%s failed its confidence window and no old color runs to go back to: %w", dep.Color, ce)
-		d.log(ctx, "rollback", state.OutcomeFailed, map[string]any{"id": dep.ID, "automatic": true, "error": err.Error()})
-		return s.fail(err)
+	// The color that served before the switch; with no record of it (the
+	// first deploy with bgmigrate) it is still the one to go back to: it
+	// answered a moment ago.
+	to, what := dep.Color.Other(), "the code from before the first bgmigrate deploy"
+	if current != nil {
+		to, what = current.Color, current.Version
 	}
-	if err := d.Switcher.Switch(ctx, current.Color); err != nil {
-		err = d.switchError(ctx, current.Color, err)
+	if err := d.Switcher.Switch(ctx, to); err != nil {
+		err = d.switchError(ctx, to, err)
 		d.log(ctx, "rollback", state.OutcomeFailed, map[string]any{"id": dep.ID, "automatic": true, "error": err.Error()})
 		return s.fail(err)
 	}
 	back := time.Now()
-	if err := d.recordRollback(ctx, dep, current); err != nil {
-		return s.fail(err)
+	var err error
+	if current != nil {
+		err = d.recordRollback(ctx, dep, current)
+	} else if err = d.setStatus(ctx, dep, state.RolledBack); err == nil {
+		err = state.SetTraffic(ctx, d.Conn, d.Config.Service, to, 100, d.actor())
+	}
+	if err != nil {
+		return s.fail(fmt.Errorf("traffic is back on %s but recording it failed (bgmigrate status repairs the traffic record): %w", to, err))
 	}
 	took := back.Sub(ce.FirstFailure)
-	d.log(ctx, "rollback", state.OutcomeOK, map[string]any{"id": dep.ID, "to": current.Color, "automatic": true, "first_failure_to_rollback_s": took.Seconds(), "cause": ce.Error()})
-	s.ok(map[string]any{"first_failure_to_rollback_s": took.Seconds(), "to": current.Color},
-		"traffic back on %s (%s) %s after the first failing probe", current.Color, current.Version, took.Round(time.Millisecond))
-	return &RolledBackError{Cause: ce, FirstFailure: ce.FirstFailure, Back: back, To: current.Color}
+	d.log(ctx, "rollback", state.OutcomeOK, map[string]any{"id": dep.ID, "to": to, "automatic": true, "first_failure_to_rollback_s": took.Seconds(), "cause": ce.Error()})
+	s.ok(map[string]any{"first_failure_to_rollback_s": took.Seconds(), "to": to},
+		"traffic back on %s (%s) %s after the first failing probe", to, what, took.Round(time.Millisecond))
+	return &RolledBackError{Cause: ce, FirstFailure: ce.FirstFailure, Back: back, To: to}
 }
 
 // recordRollback records that traffic went from dep back to target.

@@ -727,3 +727,29 @@ func TestManualSwitch(t *testing.T) {
 		t.Fatalf("switch to a retired color: %v, want a refusal", err)
 	}
 }
+
+// TestFirstDeployRollsBack: the very first deploy fails its confidence
+// window; traffic goes back to the color that served before, though no
+// deployment of it is recorded.
+func TestFirstDeployRollsBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.events.on = func(ev deploy.Event) {
+		if ev.Step == "switch" && ev.Outcome == deploy.OK {
+			e.green.App.Fail(503)
+		}
+	}
+	err := e.deployer().Deploy(t.Context(), deploy.DeployOptions{Version: "v1"})
+	var rb *deploy.RolledBackError
+	if !errors.As(err, &rb) || rb.To != switcher.Blue {
+		t.Fatalf("first deploy: %v, want traffic back on blue", err)
+	}
+	if got := e.served(); got != "blue v1" {
+		t.Fatalf("served %q", got)
+	}
+	latest, err := state.Latest(t.Context(), e.conn, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, latest[switcher.Green], state.RolledBack)
+}
