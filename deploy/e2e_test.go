@@ -151,15 +151,12 @@ func (e *env) deployer() *deploy.Deployer {
 	return &deploy.Deployer{Config: e.cfg, Conn: conn, Switcher: e.sw, Migrations: migs, Actor: "ci", Report: e.events}
 }
 
-// served returns the color that answers through the load balancer.
+// served returns the color and version that answer through the load
+// balancer.
 func (e *env) served() string {
 	e.t.Helper()
-	resp, err := http.Get(e.lb.Frontend + "/")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	return resp.Header.Get("X-Color") + " " + resp.Header.Get("X-Version")
+	_, body := e.lb.Get(e.t, "/")
+	return strings.TrimSpace(body)
 }
 
 func (e *env) live() map[switcher.Color]*state.Deployment {

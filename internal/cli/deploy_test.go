@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,12 +126,8 @@ func (e *deployEnv) start(env []string, args ...string) (*exec.Cmd, *bufio.Scann
 
 func (e *deployEnv) served() string {
 	e.t.Helper()
-	resp, err := http.Get(e.lb.Frontend + "/")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	return resp.Header.Get("X-Color") + " " + resp.Header.Get("X-Version")
+	_, body := e.lb.Get(e.t, "/")
+	return strings.TrimSpace(body)
 }
 
 func (e *deployEnv) live() map[switcher.Color]*state.Deployment {
