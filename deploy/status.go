@@ -70,9 +70,6 @@ type EventReport struct {
 // events bounds the events shown.
 func (d *Deployer) Status(ctx context.Context, events int) (*Report, error) {
 	r := &Report{Service: d.Config.Service, Colors: map[switcher.Color]*ColorReport{}, PendingExpand: []string{}, PendingContract: []string{}, Events: []EventReport{}}
-	if err := state.Ensure(ctx, d.Conn); err != nil {
-		return nil, err
-	}
 	unlock, active, lv, err := d.start(ctx, "status")
 	var locked *LockedError
 	switch {
