@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	clientset "k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/bgmigrate/bgmigrate/switcher"
@@ -35,30 +35,33 @@ func TestConformanceAgainstRealCluster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kubeconfig %s: %v", kubeconfig, err)
 	}
-	client, err := clientset.NewForConfig(cfg)
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	services := dyn.Resource(servicesGVR).Namespace(namespace)
 	switchertest.Run(t, switchertest.Harness{
 		Name: "kubernetes-service-real-cluster",
 		Open: func(t *testing.T) switchertest.Instance {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			name := fmt.Sprintf("bgmigrate-test-%08x", rand.Uint32())
-			svc := &corev1.Service{
-				ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app.kubernetes.io/created-by": "bgmigrate-test"}},
-				Spec: corev1.ServiceSpec{
-					Selector: map[string]string{"app": "bgmigrate-test", "color": "blue"},
-					Ports:    []corev1.ServicePort{{Name: "http", Port: 80}},
+			svc := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "v1",
+				"kind":       "Service",
+				"metadata":   map[string]any{"name": name, "labels": map[string]any{"app.kubernetes.io/created-by": "bgmigrate-test"}},
+				"spec": map[string]any{
+					"selector": map[string]any{"app": "bgmigrate-test", "color": "blue"},
+					"ports":    []any{map[string]any{"name": "http", "port": int64(80)}},
 				},
-			}
-			if _, err := client.CoreV1().Services(namespace).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			}}
+			if _, err := services.Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 				t.Fatalf("create service %s/%s: %v", namespace, name, err)
 			}
 			t.Cleanup(func() {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
-				if err := client.CoreV1().Services(namespace).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+				if err := services.Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 					t.Errorf("delete service %s/%s: %v", namespace, name, err)
 				}
 			})

@@ -41,6 +41,11 @@
 // account (rest.InClusterConfig); outside a cluster ~/.kube/config as
 // kubectl does.
 //
+// Every object, Services, Pods and EndpointSlices included, is read and
+// written as unstructured through the dynamic client: the typed clientset
+// would register the scheme of every API group when any bgmigrate command
+// starts, since the binary links every provider.
+//
 // # RBAC
 //
 // Services: get, patch. With wait=endpoints also pods: list and
@@ -60,7 +65,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/dynamic"
-	clientset "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -193,10 +197,10 @@ func ParseTarget(u *url.URL) (Target, error) {
 	return t, nil
 }
 
-// New returns the switcher for target over the given clients: a Service
-// switcher uses client, an HTTPRoute switcher (a switcher.Weighted) uses
-// dyn. New does no I/O, so tests can pass fake clients.
-func New(client clientset.Interface, dyn dynamic.Interface, target Target) (switcher.Switcher, error) {
+// New returns the switcher for target over the dynamic client dyn: a
+// Service switcher, or for an HTTPRoute a switcher.Weighted. New does no
+// I/O, so tests can pass a fake client.
+func New(dyn dynamic.Interface, target Target) (switcher.Switcher, error) {
 	if target.WaitTimeout <= 0 {
 		target.WaitTimeout = DefaultWaitTimeout
 	}
@@ -209,19 +213,16 @@ func New(client clientset.Interface, dyn dynamic.Interface, target Target) (swit
 	if target.Values[switcher.Blue] == "" || target.Values[switcher.Green] == "" || target.Values[switcher.Blue] == target.Values[switcher.Green] {
 		return nil, fmt.Errorf("kubernetes switcher %s: blue and green need two distinct values", target)
 	}
-	switch target.Kind {
-	case KindService:
-		if client == nil {
-			return nil, errors.New("kubernetes switcher: nil clientset")
-		}
-		return &Service{client: client, t: target}, nil
-	case KindHTTPRoute:
-		if dyn == nil {
-			return nil, errors.New("kubernetes switcher: nil dynamic client")
-		}
+	if target.Kind != KindService && target.Kind != KindHTTPRoute {
+		return nil, fmt.Errorf("kubernetes switcher: unknown kind %q", target.Kind)
+	}
+	if dyn == nil {
+		return nil, errors.New("kubernetes switcher: nil dynamic client")
+	}
+	if target.Kind == KindHTTPRoute {
 		return &HTTPRoute{dyn: dyn, t: target}, nil
 	}
-	return nil, fmt.Errorf("kubernetes switcher: unknown kind %q", target.Kind)
+	return &Service{dyn: dyn, t: target}, nil
 }
 
 func open(ctx context.Context, u *url.URL) (switcher.Switcher, error) {
@@ -234,15 +235,11 @@ func open(ctx context.Context, u *url.URL) (switcher.Switcher, error) {
 		return nil, fmt.Errorf("kubernetes switcher %s: %w", t, err)
 	}
 	cfg.UserAgent = "bgmigrate"
-	client, err := clientset.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes switcher %s: %w", t, err)
-	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes switcher %s: %w", t, err)
 	}
-	s, err := New(client, dyn, t)
+	s, err := New(dyn, t)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynfake "k8s.io/client-go/dynamic/fake"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/bgmigrate/bgmigrate/switcher"
@@ -80,40 +79,51 @@ func httpRoute(name string, rules ...[]any) *unstructured.Unstructured {
 	}}
 }
 
+// newDynamic returns a fake cluster holding objs. Its scheme knows the
+// core and discovery types, so the tracker keeps Services, Pods and
+// EndpointSlices typed: the dynamic client receives them converted to
+// unstructured objects, and a strategic merge patch applies to a Service
+// as the API server applies it. HTTPRoutes stay unstructured.
 func newDynamic(objs ...runtime.Object) *dynfake.FakeDynamicClient {
-	return dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, discoveryv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			panic(err)
+		}
+	}
+	return dynfake.NewSimpleDynamicClientWithCustomListKinds(scheme,
 		map[schema.GroupVersionResource]string{k8sswitch.HTTPRouteResource: "HTTPRouteList"}, objs...)
 }
 
-func mustNew(t *testing.T, client *fake.Clientset, dyn *dynfake.FakeDynamicClient, target k8sswitch.Target) switcher.Switcher {
+func mustNew(t *testing.T, dyn *dynfake.FakeDynamicClient, target k8sswitch.Target) switcher.Switcher {
 	t.Helper()
-	s, err := k8sswitch.New(client, dyn, target)
+	s, err := k8sswitch.New(dyn, target)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return s
 }
 
-func TestConformanceServiceWithFakeClientset(t *testing.T) {
+func TestConformanceServiceWithDynamicFake(t *testing.T) {
 	t.Parallel()
 	switchertest.Run(t, switchertest.Harness{
 		Name: "kubernetes-service",
 		Open: func(t *testing.T) switchertest.Instance {
-			client := fake.NewClientset(service("web", map[string]string{"app": "web", "color": "blue"}))
-			return switchertest.Instance{Switcher: mustNew(t, client, nil, serviceTarget("web"))}
+			dyn := newDynamic(service("web", map[string]string{"app": "web", "color": "blue"}))
+			return switchertest.Instance{Switcher: mustNew(t, dyn, serviceTarget("web"))}
 		},
 	})
 }
 
-func TestConformanceServiceWaitEndpointsWithFakeClientset(t *testing.T) {
+func TestConformanceServiceWaitEndpointsWithDynamicFake(t *testing.T) {
 	t.Parallel()
 	switchertest.Run(t, switchertest.Harness{
 		Name: "kubernetes-service-wait-endpoints",
 		Open: func(t *testing.T) switchertest.Instance {
-			client, _ := clusterWithPods(t, 2)
+			dyn, _ := clusterWithPods(t, 2)
 			target := serviceTarget("web")
 			target.WaitEndpoints, target.PollInterval, target.WaitTimeout = true, time.Millisecond, 10*time.Second
-			return switchertest.Instance{Switcher: mustNew(t, client, nil, target)}
+			return switchertest.Instance{Switcher: mustNew(t, dyn, target)}
 		},
 	})
 }
@@ -129,7 +139,7 @@ func TestConformanceHTTPRouteWithDynamicFake(t *testing.T) {
 				[]any{backendRef("other", nil)},
 			))
 			// The second rule's blue weight is 1 (absent), so it starts at 100/0 too.
-			return switchertest.Instance{Switcher: mustNew(t, nil, dyn, routeTarget("web"))}
+			return switchertest.Instance{Switcher: mustNew(t, dyn, routeTarget("web"))}
 		},
 	})
 }
@@ -146,7 +156,7 @@ func TestOpenRegistersBothSchemes(t *testing.T) {
 
 func TestMissingServiceIsNotFound(t *testing.T) {
 	t.Parallel()
-	s := mustNew(t, fake.NewClientset(service("other", map[string]string{"color": "blue"})), nil, serviceTarget("web"))
+	s := mustNew(t, newDynamic(service("other", map[string]string{"color": "blue"})), serviceTarget("web"))
 	ctx := context.Background()
 	_, activeErr := s.Active(ctx)
 	switchErr := s.Switch(ctx, switcher.Green)
@@ -181,7 +191,7 @@ func TestServiceSelectorErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := mustNew(t, fake.NewClientset(service("web", tc.selector)), nil, serviceTarget("web"))
+			s := mustNew(t, newDynamic(service("web", tc.selector)), serviceTarget("web"))
 			_, err := s.Active(context.Background())
 			var pe *switcher.ProviderError
 			if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.want) {
@@ -196,25 +206,29 @@ func TestServiceSelectorErrors(t *testing.T) {
 
 func TestServiceSwitchKeepsOtherSelectorKeys(t *testing.T) {
 	t.Parallel()
-	client := fake.NewClientset(service("web", map[string]string{"app": "web", "tier": "front", "release": "v1"}))
+	dyn := newDynamic(service("web", map[string]string{"app": "web", "tier": "front", "release": "v1"}))
 	target := serviceTarget("web")
 	target.Label = "release"
 	target.Values = map[switcher.Color]string{switcher.Blue: "v1", switcher.Green: "v2"}
-	s := mustNew(t, client, nil, target)
+	s := mustNew(t, dyn, target)
 	ctx := context.Background()
 	if err := s.Switch(ctx, switcher.Green); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := client.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+	svc, err := dyn.Resource(servicesGVR).Namespace(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	selector, _, err := unstructured.NestedStringMap(svc.Object, "spec", "selector")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{"app": "web", "tier": "front", "release": "v2"}
-	if !labels.Equals(svc.Spec.Selector, want) {
-		t.Errorf("selector = %v, want %v", svc.Spec.Selector, want)
+	if !labels.Equals(selector, want) {
+		t.Errorf("selector = %v, want %v", selector, want)
 	}
 	var patches []string
-	for _, a := range client.Actions() {
+	for _, a := range dyn.Actions() {
 		if p, ok := a.(k8stesting.PatchAction); ok {
 			patches = append(patches, string(p.GetPatchType())+" "+string(p.GetPatch()))
 		}
@@ -228,7 +242,7 @@ func TestServiceSwitchKeepsOtherSelectorKeys(t *testing.T) {
 // app=web,color=blue), n ready Pods of each color and an endpoint
 // controller that lags: it brings the EndpointSlice in line with the
 // selector only on the third EndpointSlice list after a change.
-func clusterWithPods(t *testing.T, n int) (*fake.Clientset, *endpointController) {
+func clusterWithPods(t *testing.T, n int) (*dynfake.FakeDynamicClient, *endpointController) {
 	t.Helper()
 	objs := []runtime.Object{service("web", map[string]string{"app": "web", "color": "blue"})}
 	for _, c := range []string{"blue", "green"} {
@@ -238,13 +252,13 @@ func clusterWithPods(t *testing.T, n int) (*fake.Clientset, *endpointController)
 			}})
 		}
 	}
-	client := fake.NewClientset(objs...)
-	ec := &endpointController{client: client, lag: 3}
+	dyn := newDynamic(objs...)
+	ec := &endpointController{client: dyn, lag: 3}
 	if err := ec.sync(); err != nil {
 		t.Fatal(err)
 	}
-	client.PrependReactor("list", "endpointslices", ec.react)
-	return client, ec
+	dyn.PrependReactor("list", "endpointslices", ec.react)
+	return dyn, ec
 }
 
 var (
@@ -257,7 +271,7 @@ var (
 // endpointController stands in for the EndpointSlice controller of a real
 // cluster, reading and writing the fake's tracker from a reactor.
 type endpointController struct {
-	client  *fake.Clientset
+	client  *dynfake.FakeDynamicClient
 	lag     int
 	mu      sync.Mutex
 	synced  string // selector the slice reflects
@@ -331,7 +345,7 @@ func (ec *endpointController) syncLocked() error {
 	return err
 }
 
-func slicePods(t *testing.T, client *fake.Clientset) []string {
+func slicePods(t *testing.T, client *dynfake.FakeDynamicClient) []string {
 	t.Helper()
 	obj, err := client.Tracker().Get(slicesGVR, ns, "web-abcde")
 	if err != nil {
@@ -349,7 +363,7 @@ func TestServiceWaitEndpoints(t *testing.T) {
 	client, ec := clusterWithPods(t, 2)
 	target := serviceTarget("web")
 	target.WaitEndpoints, target.PollInterval, target.WaitTimeout = true, time.Millisecond, 10*time.Second
-	s := mustNew(t, client, nil, target)
+	s := mustNew(t, client, target)
 	if err := s.Switch(context.Background(), switcher.Green); err != nil {
 		t.Fatal(err)
 	}
@@ -369,11 +383,11 @@ func TestServiceWaitEndpointsTimeout(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		setup func(*fake.Clientset, *endpointController)
+		setup func(*dynfake.FakeDynamicClient, *endpointController)
 		why   string
 	}{
-		{"controller never catches up", func(_ *fake.Clientset, ec *endpointController) { ec.lag = 1 << 30 }, "ready endpoints outside the new selector"},
-		{"no green pods", func(c *fake.Clientset, _ *endpointController) {
+		{"controller never catches up", func(_ *dynfake.FakeDynamicClient, ec *endpointController) { ec.lag = 1 << 30 }, "ready endpoints outside the new selector"},
+		{"no green pods", func(c *dynfake.FakeDynamicClient, _ *endpointController) {
 			for i := range 2 {
 				if err := c.Tracker().Delete(podsGVR, ns, fmt.Sprintf("web-green-%d", i)); err != nil {
 					panic(err)
@@ -388,7 +402,7 @@ func TestServiceWaitEndpointsTimeout(t *testing.T) {
 			tc.setup(client, ec)
 			target := serviceTarget("web")
 			target.WaitEndpoints, target.PollInterval, target.WaitTimeout = true, time.Millisecond, 50*time.Millisecond
-			s := mustNew(t, client, nil, target)
+			s := mustNew(t, client, target)
 			err := s.Switch(context.Background(), switcher.Green)
 			var pe *switcher.ProviderError
 			if !errors.As(err, &pe) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), tc.why) {
@@ -411,7 +425,7 @@ func TestHTTPRouteWeightsPatchOnlyBlueAndGreen(t *testing.T) {
 		[]any{backendRef("app-blue", int64(100)), backendRef("canary", int64(7)), backendRef("app-green", int64(0))},
 		[]any{backendRef("other", int64(3))},
 	))
-	s := mustNew(t, nil, dyn, routeTarget("web")).(switcher.Weighted)
+	s := mustNew(t, dyn, routeTarget("web")).(switcher.Weighted)
 	ctx := context.Background()
 	if err := s.SetWeights(ctx, switcher.Green, 30); err != nil {
 		t.Fatal(err)
@@ -459,7 +473,7 @@ func TestHTTPRouteErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := mustNew(t, nil, newDynamic(tc.objs...), routeTarget("web")).(switcher.Weighted)
+			s := mustNew(t, newDynamic(tc.objs...), routeTarget("web")).(switcher.Weighted)
 			_, err := s.Weights(context.Background())
 			var pe *switcher.ProviderError
 			if !errors.As(err, &pe) || pe.Op != "weights" || !strings.Contains(err.Error(), tc.want) {

@@ -7,21 +7,33 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	clientset "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/bgmigrate/bgmigrate/switcher"
 )
 
+// The resources the Service switcher reads and patches, as unstructured
+// objects through the dynamic client (see the package doc for why).
+var (
+	serviceResource       = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	podResource           = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	endpointSliceResource = schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}
+)
+
+// labelServiceName is the label an EndpointSlice carries naming its
+// Service (discovery.k8s.io/v1 LabelServiceName).
+const labelServiceName = "kubernetes.io/service-name"
+
 // Service switches a Service by rewriting one key of its selector.
 type Service struct {
-	client clientset.Interface
-	t      Target
+	dyn dynamic.Interface
+	t   Target
 }
 
 var _ switcher.Switcher = (*Service)(nil)
@@ -31,15 +43,19 @@ func (s *Service) Active(ctx context.Context) (switcher.Color, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	svc, err := s.client.CoreV1().Services(s.t.Namespace).Get(ctx, s.t.Name, metav1.GetOptions{})
+	svc, err := s.dyn.Resource(serviceResource).Namespace(s.t.Namespace).Get(ctx, s.t.Name, metav1.GetOptions{})
 	if err != nil {
 		return "", s.t.providerError("active", s.t.apiError(err))
 	}
 	return s.colorOf(svc)
 }
 
-func (s *Service) colorOf(svc *corev1.Service) (switcher.Color, error) {
-	value, ok := svc.Spec.Selector[s.t.Label]
+func (s *Service) colorOf(svc *unstructured.Unstructured) (switcher.Color, error) {
+	selector, err := s.selector(svc)
+	if err != nil {
+		return "", s.t.providerError("active", err)
+	}
+	value, ok := selector[s.t.Label]
 	if !ok {
 		return "", s.t.providerError("active", fmt.Errorf("%w: selector of service %s/%s has no %q key", switcher.ErrNotFound, s.t.Namespace, s.t.Name, s.t.Label))
 	}
@@ -49,6 +65,19 @@ func (s *Service) colorOf(svc *corev1.Service) (switcher.Color, error) {
 			s.t.Label, value, s.t.Namespace, s.t.Name, s.t.Values[switcher.Blue], s.t.Values[switcher.Green]))
 	}
 	return c, nil
+}
+
+// selector returns spec.selector of svc; an absent or null selector is
+// empty, as it decodes into a typed Service.
+func (s *Service) selector(svc *unstructured.Unstructured) (map[string]string, error) {
+	if v, _, _ := unstructured.NestedFieldNoCopy(svc.Object, "spec", "selector"); v == nil {
+		return nil, nil
+	}
+	selector, _, err := unstructured.NestedStringMap(svc.Object, "spec", "selector")
+	if err != nil {
+		return nil, fmt.Errorf("service %s/%s: spec.selector: %w", s.t.Namespace, s.t.Name, err)
+	}
+	return selector, nil
 }
 
 // Switch points the selector at to and, with wait=endpoints, waits until
@@ -75,17 +104,21 @@ func (s *Service) Switch(ctx context.Context, to switcher.Color) error {
 	if err != nil {
 		return s.t.providerError("switch", err)
 	}
-	svc, err := s.client.CoreV1().Services(s.t.Namespace).Patch(ctx, s.t.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{FieldManager: "bgmigrate"})
+	svc, err := s.dyn.Resource(serviceResource).Namespace(s.t.Namespace).Patch(ctx, s.t.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{FieldManager: "bgmigrate"})
 	if err != nil {
 		return s.t.providerError("switch", s.t.apiError(err))
 	}
-	if got := svc.Spec.Selector[s.t.Label]; got != s.t.Values[to] {
+	selector, err := s.selector(svc)
+	if err != nil {
+		return s.t.providerError("switch", err)
+	}
+	if got := selector[s.t.Label]; got != s.t.Values[to] {
 		return s.t.providerError("switch", fmt.Errorf("patched selector %s=%q but the API server returned %q", s.t.Label, s.t.Values[to], got))
 	}
 	if !s.t.WaitEndpoints {
 		return nil
 	}
-	return s.waitEndpoints(ctx, to, svc.Spec.Selector)
+	return s.waitEndpoints(ctx, to, selector)
 }
 
 // waitEndpoints polls until the Service's EndpointSlices list ready
@@ -117,26 +150,34 @@ func (s *Service) waitEndpoints(ctx context.Context, to switcher.Color, selector
 // endpointsPending returns why the endpoints do not yet follow selector,
 // or "" once they do.
 func (s *Service) endpointsPending(ctx context.Context, selector map[string]string) (string, error) {
-	pods, err := s.client.CoreV1().Pods(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(selector).String()})
+	pods, err := s.dyn.Resource(podResource).Namespace(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(selector).String()})
 	if err != nil {
 		return "", err
 	}
 	want := make(map[string]bool, len(pods.Items))
 	for _, p := range pods.Items {
-		want[p.Name] = true
+		want[p.GetName()] = true
 	}
-	slices, err := s.client.DiscoveryV1().EndpointSlices(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + s.t.Name})
+	slices, err := s.dyn.Resource(endpointSliceResource).Namespace(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labelServiceName + "=" + s.t.Name})
 	if err != nil {
 		return "", err
 	}
 	ready, stale := 0, 0
 	for _, sl := range slices.Items {
-		for _, ep := range sl.Endpoints {
-			// A nil Ready is unknown, which consumers treat as ready.
-			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+		// endpoints has no omitempty: a slice without endpoints holds null.
+		endpoints, ok := sl.Object["endpoints"].([]any)
+		if !ok && sl.Object["endpoints"] != nil {
+			return "", fmt.Errorf("endpointslice %s/%s: endpoints is of the type %T, expected a list", sl.GetNamespace(), sl.GetName(), sl.Object["endpoints"])
+		}
+		for _, e := range endpoints {
+			ep, _ := e.(map[string]any)
+			// A missing ready is unknown, which consumers treat as ready.
+			if r, found, _ := unstructured.NestedBool(ep, "conditions", "ready"); found && !r {
 				continue
 			}
-			if ep.TargetRef != nil && ep.TargetRef.Kind == "Pod" && want[ep.TargetRef.Name] {
+			kind, _, _ := unstructured.NestedString(ep, "targetRef", "kind")
+			name, _, _ := unstructured.NestedString(ep, "targetRef", "name")
+			if kind == "Pod" && want[name] {
 				ready++
 			} else {
 				stale++
@@ -152,7 +193,7 @@ func (s *Service) endpointsPending(ctx context.Context, selector map[string]stri
 	return "", nil
 }
 
-// Close does nothing: the clientset holds no connection of its own.
+// Close does nothing: the dynamic client holds no connection of its own.
 func (s *Service) Close() error { return nil }
 
 // apiError marks a missing object with switcher.ErrNotFound.
