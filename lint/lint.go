@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -131,8 +130,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte // reused from file to file: Parse copies what it keeps
 			for j := range work {
-				data, err := os.ReadFile(j.path)
+				data, err := readFile(j.path, buf)
 				if err != nil {
 					errs[j.set][j.idx] = fmt.Errorf("read %s: %w", j.path, err)
 				} else {
@@ -142,6 +142,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 						o.Format, _ = opts.PerFile(j.path)
 					}
 					parsed[j.set][j.idx] = parser.Parse(j.path, data, o)
+					buf = data
 				}
 				mu.Lock()
 				remaining[j.set]--
