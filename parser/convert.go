@@ -229,25 +229,63 @@ func columnRefs(n *pg.Node) []string {
 	return out
 }
 
-// walk visits every message below m in depth-first order; visit returns false
-// to skip a message's children.
+// walk visits every message below m in depth-first order, fields in number
+// order; visit returns false to skip a message's children. (Message.Range
+// is not used: protobuf-go changes its order from one build to another.)
 func walk(m protoreflect.Message, visit func(protoreflect.Message) bool) {
 	if !m.IsValid() || !visit(m) {
 		return
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	for _, step := range walkSteps()[m.Descriptor()] {
+		fd := step.field
+		if step.oneof != nil {
+			if fd = m.WhichOneof(step.oneof); fd == nil || fd.Message() == nil {
+				continue
+			}
+		}
 		switch {
-		case fd.IsList() && fd.Message() != nil:
-			l := v.List()
+		case fd.IsList():
+			l := m.Get(fd).List()
 			for i := 0; i < l.Len(); i++ {
 				walk(l.Get(i).Message(), visit)
 			}
-		case fd.Message() != nil && !fd.IsMap():
-			walk(v.Message(), visit)
+		case m.Has(fd):
+			walk(m.Get(fd).Message(), visit)
 		}
-		return true
-	})
+	}
 }
+
+// walkStep is a message field of a pg_query message, or one of its
+// oneofs, whose set field is walked.
+type walkStep struct {
+	field protoreflect.FieldDescriptor
+	oneof protoreflect.OneofDescriptor
+}
+
+// walkSteps lists, for each message of pg_query's tree, the steps of walk
+// in field number order.
+var walkSteps = sync.OnceValue(func() map[protoreflect.MessageDescriptor][]walkStep {
+	msgs := pg.File_pg_query_proto.Messages()
+	out := make(map[protoreflect.MessageDescriptor][]walkStep, msgs.Len())
+	for i := 0; i < msgs.Len(); i++ {
+		md := msgs.Get(i)
+		var steps []walkStep
+		fields := md.Fields()
+		for j := 0; j < fields.Len(); j++ {
+			fd := fields.Get(j)
+			switch od := fd.ContainingOneof(); {
+			case od != nil && !od.IsSynthetic():
+				if od.Fields().Get(0) == fd {
+					steps = append(steps, walkStep{oneof: od})
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				steps = append(steps, walkStep{field: fd})
+			}
+		}
+		out[md] = steps
+	}
+	return out
+})
 
 func (c *converter) constraint(con *pg.Constraint, column string) *Constraint {
 	out := &Constraint{Name: con.Conname, NotValid: con.SkipValidation, UsingIndex: con.Indexname, Span: c.at(con.Location)}
@@ -381,8 +419,9 @@ func defElems(ns []*pg.Node) map[string]*pg.Node {
 	return out
 }
 
-// convert fills st from the parse tree node n.
-func (c *converter) convert(n *pg.Node, st *Statement) {
+// convert fills st from the parse tree of one statement.
+func (c *converter) convert(t stmtTree, st *Statement) {
+	n := t.node
 	switch {
 	case n.GetCreateStmt() != nil:
 		c.createTable(n.GetCreateStmt(), st)
@@ -560,11 +599,11 @@ func (c *converter) convert(n *pg.Node, st *Statement) {
 	case n.GetUpdateStmt() != nil:
 		s := n.GetUpdateStmt()
 		st.Node, st.Tag = &Update{Table: rangeVar(s.Relation), HasWhere: s.WhereClause != nil}, "UPDATE"
-		st.Calls = funcCalls(n)
+		st.Calls = t.calls
 	case n.GetDeleteStmt() != nil:
 		s := n.GetDeleteStmt()
 		st.Node, st.Tag = &Delete{Table: rangeVar(s.Relation), HasWhere: s.WhereClause != nil}, "DELETE"
-		st.Calls = funcCalls(n)
+		st.Calls = t.calls
 	case n.GetInsertStmt() != nil:
 		s := n.GetInsertStmt()
 		ins := &Insert{Table: rangeVar(s.Relation)}
@@ -572,10 +611,10 @@ func (c *converter) convert(n *pg.Node, st *Statement) {
 			ins.FromSelect = true
 		}
 		st.Node, st.Tag = ins, "INSERT"
-		st.Calls = funcCalls(n)
+		st.Calls = t.calls
 	case n.GetSelectStmt() != nil:
 		st.Node, st.Tag = &Select{}, "SELECT"
-		st.Calls = funcCalls(n)
+		st.Calls = t.calls
 	case n.GetCallStmt() != nil:
 		s := n.GetCallStmt()
 		var q QName
@@ -583,7 +622,7 @@ func (c *converter) convert(n *pg.Node, st *Statement) {
 			q = qnameOf(s.Funccall.Funcname)
 		}
 		st.Node, st.Tag = &Call{Name: q}, "CALL"
-		st.Calls = funcCalls(n)
+		st.Calls = t.calls
 	case n.GetLockStmt() != nil:
 		s := n.GetLockStmt()
 		l := &LockTable{}

@@ -114,6 +114,34 @@ func versionOf(f Format, p string) string {
 
 var annotation = regexp.MustCompile(`(?m)^[ \t]*--[ \t]*(\+goose[ \t]+\S+(?:[ \t]+\S+)*|migrate:(?:up|down)\b.*)[ \t]*\r?$`)
 
+// annotations returns the matches of annotation in src, as
+// FindAllStringSubmatchIndex does. An annotation is one line, so the
+// expression runs only on the lines that name a tool: run on whole files
+// it cost a fiftieth of a corpus run.
+func annotations(src string) [][]int {
+	var out [][]int
+	for start := 0; start < len(src); {
+		end := strings.IndexByte(src[start:], '\n')
+		if end < 0 {
+			end = len(src)
+		} else {
+			end += start
+		}
+		if line := src[start:end]; strings.Contains(line, "+goose") || strings.Contains(line, "migrate:") {
+			if m := annotation.FindStringSubmatchIndex(line); m != nil {
+				for i := range m {
+					if m[i] >= 0 {
+						m[i] += start
+					}
+				}
+				out = append(out, m)
+			}
+		}
+		start = end + 1
+	}
+	return out
+}
+
 // regions finds the up part of the file. Tools read their annotations line
 // by line, so the annotations are found the same way.
 func (f *File) regions() []region {
@@ -123,7 +151,7 @@ func (f *File) regions() []region {
 		return gooseRegions(f, src)
 	case FormatDbmate:
 		start, end := 0, len(src)
-		for _, m := range annotation.FindAllStringSubmatchIndex(src, -1) {
+		for _, m := range annotations(src) {
 			text := src[m[2]:m[3]]
 			switch {
 			case strings.HasPrefix(text, "migrate:up"):
@@ -145,7 +173,7 @@ func gooseRegions(f *File, src string) []region {
 	var out []region
 	inUp, inBlock := false, false
 	cur := 0
-	for _, m := range annotation.FindAllStringSubmatchIndex(src, -1) {
+	for _, m := range annotations(src) {
 		fields := strings.Fields(src[m[2]:m[3]])
 		if len(fields) < 2 || fields[0] != "+goose" {
 			continue

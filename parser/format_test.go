@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -167,5 +168,22 @@ func TestDetectFormatAndDown(t *testing.T) {
 				t.Errorf("OtherDialect = %v, want %v", got, tt.other)
 			}
 		})
+	}
+}
+
+func TestAnnotationsMatchTheWholeFileSearch(t *testing.T) {
+	t.Parallel()
+	srcs := []string{
+		"-- +goose Up\nCREATE TABLE t (a int);\n-- +goose Down\nDROP TABLE t;\n",
+		"  --  +goose  Up  \r\n-- +goose StatementBegin\r\nSELECT 1;\r\n--+goose StatementEnd\r\n-- +goose NO TRANSACTION",
+		"SELECT '-- +goose Down';\n\t-- +goose Down\n",
+		"-- migrate:up transaction:false\nSELECT 1;\n-- migrate:down\n-- migrate:downstream\n",
+		"\n\n-- +goose\n-- +goose up extra words\n-- +goosey Up\nmigrate:up\n-- migrate:up",
+		"",
+	}
+	for _, src := range srcs {
+		if got, want := fmt.Sprint(annotations(src)), fmt.Sprint(annotation.FindAllStringSubmatchIndex(src, -1)); got != want {
+			t.Errorf("annotations(%q) = %s, want %s", src, got, want)
+		}
 	}
 }

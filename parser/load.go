@@ -9,9 +9,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Set is the migrations of one directory, in the order their tool applies
@@ -43,7 +45,8 @@ func Collect(args []string) ([]*Set, error) {
 			files = append(files, p)
 		}
 	}
-	for _, arg := range args {
+	infos, errs := statArgs(args)
+	for i, arg := range args {
 		if hasMeta(arg) {
 			matches, err := glob(arg)
 			if err != nil {
@@ -59,7 +62,7 @@ func Collect(args []string) ([]*Set, error) {
 			}
 			continue
 		}
-		info, err := os.Stat(arg)
+		info, err := infos[i], errs[i]
 		if err != nil {
 			return nil, &InputError{arg, err}
 		}
@@ -87,6 +90,27 @@ func Collect(args []string) ([]*Set, error) {
 		}
 	}
 	return groupSets(files), nil
+}
+
+// statArgs stats the arguments that are not patterns on all cores: a shell
+// glob may name thousands of files, and one stat after the other held up
+// the start of a run.
+func statArgs(args []string) ([]fs.FileInfo, []error) {
+	infos := make([]fs.FileInfo, len(args))
+	errs := make([]error, len(args))
+	workers := min(runtime.GOMAXPROCS(0), len(args)/256+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(args); i += workers {
+				if !hasMeta(args[i]) {
+					infos[i], errs[i] = os.Stat(args[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return infos, errs
 }
 
 func isMigration(p string) bool {

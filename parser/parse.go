@@ -126,6 +126,84 @@ func scan(text string, base int) ([]token, error) {
 	return toks, nil
 }
 
+// scanRegion scans a region of the file. A large one is scanned in pieces
+// on all cores, cut after a ";" that ends a line: a piece that scans
+// without error and ends with that ";" leaves PostgreSQL's scanner in its
+// initial state, so the next piece is tokenized as in a scan of the whole.
+// A cut may fall in a literal or a comment, which the piece before it does
+// not end that way: from there on, the region is scanned in one piece.
+func scanRegion(text string, base int) ([]token, error) {
+	cuts := scanCuts(text)
+	if len(cuts) < 2 {
+		return scan(text, base)
+	}
+	pieces := make([][]token, len(cuts))
+	errs := make([]error, len(cuts))
+	onAllCores(len(cuts), func(i int) {
+		start := 0
+		if i > 0 {
+			start = cuts[i-1]
+		}
+		pieces[i], errs[i] = scan(text[start:cuts[i]], base+start)
+	})
+	n := 0
+	for _, p := range pieces {
+		n += len(p)
+	}
+	// Allocated once: grown piece by piece, it took longer than the scan.
+	toks := make([]token, 0, n)
+	start := 0 // the end of the pieces taken
+	for i, p := range pieces {
+		last := len(p) - 1
+		if errs[i] == nil && (i == len(pieces)-1 || last >= 0 && p[last].tok == pg.Token_ASCII_59 && p[last].end == base+cuts[i]-1) {
+			toks = append(toks, p...)
+			start = cuts[i]
+			continue
+		}
+		rest, err := scan(text[start:], base+start)
+		if err != nil {
+			return scan(text, base) // for the error as the whole region reports it
+		}
+		return append(toks, rest...), nil
+	}
+	return toks, nil
+}
+
+// scanCuts returns where the pieces a region is scanned in end: after a
+// ";\n" every chunkBytes or so, for regions of more than four chunks.
+func scanCuts(text string) []int {
+	if len(text) <= 4*chunkBytes {
+		return nil
+	}
+	var cuts []int
+	for start := 0; start+chunkBytes < len(text); {
+		i := strings.Index(text[start+chunkBytes:], ";\n")
+		if i < 0 {
+			break
+		}
+		start += chunkBytes + i + 2
+		cuts = append(cuts, start)
+	}
+	if len(cuts) == 0 || cuts[len(cuts)-1] < len(text) {
+		cuts = append(cuts, len(text))
+	}
+	return cuts
+}
+
+// onAllCores runs fn(0) … fn(n-1), as many at once as there are cores.
+func onAllCores(n int, fn func(i int)) {
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(i)
+		})
+	}
+	wg.Wait()
+}
+
 // Parse parses the migration at path with content src. The format is
 // detected from the name and annotations unless opts.Format is set.
 func Parse(path string, src []byte, opts Options) *File {
@@ -155,8 +233,9 @@ type region struct {
 }
 
 // chunkBytes is the size above which a region is cut into pieces that are
-// parsed on all cores at once.
-const chunkBytes = 64 << 10
+// parsed on all cores at once. PostgreSQL parses small pieces faster per
+// byte (in less memory), so the pieces are kept small.
+const chunkBytes = 16 << 10
 
 func (f *File) parseRegion(r region) {
 	text := f.Src[r.start:r.end]
@@ -171,7 +250,7 @@ func (f *File) parseRegion(r region) {
 	if strings.TrimSpace(text) == "" {
 		return
 	}
-	toks, scanErr := scan(text, r.start)
+	toks, scanErr := scanRegion(text, r.start)
 	if scanErr != nil {
 		// The scanner itself failed (an unterminated literal or comment):
 		// nothing after the error can be split reliably, but the
@@ -238,17 +317,10 @@ func (f *File) parseRegion(r region) {
 	chunks = append(chunks, cur)
 	stmts := make([][]*Statement, len(chunks))
 	errs := make([][]*SyntaxError, len(chunks))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, c := range chunks {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			stmts[i], errs[i] = f.parseSpan(c, toksIn(toks, c.start, c.end))
-		}()
-	}
-	wg.Wait()
+	onAllCores(len(chunks), func(i int) {
+		c := chunks[i]
+		stmts[i], errs[i] = f.parseSpan(c, toksIn(toks, c.start, c.end))
+	})
 	for i := range chunks {
 		f.Statements = append(f.Statements, stmts[i]...)
 		f.Errors = append(f.Errors, errs[i]...)
@@ -363,21 +435,21 @@ func splitTokens(toks []token, start, end int) []region {
 
 // statements parses text (at file offset base) into statements.
 func (f *File) statements(text string, base int, toks []token, nested bool) ([]*Statement, error) {
-	res, err := pg.Parse(text)
+	trees, err := parseTree(text)
 	if err != nil {
 		return nil, err
 	}
 	c := &converter{f: f, base: base, toks: toks}
-	out := make([]*Statement, 0, len(res.Stmts))
-	for _, raw := range res.Stmts {
-		lo := base + int(raw.StmtLocation)
+	out := make([]*Statement, 0, len(trees))
+	for _, t := range trees {
+		lo := base + t.loc
 		hi := base + len(text)
-		if raw.StmtLen > 0 {
-			hi = lo + int(raw.StmtLen)
+		if t.len > 0 {
+			hi = lo + t.len
 		}
 		start, end := trimToTokens(toks, lo, hi)
 		st := &Statement{Text: f.Src[start:end], Span: f.lines.span(start, end), Nested: nested}
-		c.convert(raw.Stmt, st)
+		c.convert(t, st)
 		st.LongIdents = longIdents(f, toksIn(toks, start, end))
 		out = append(out, st)
 	}
@@ -409,10 +481,10 @@ const maxIdentBytes = 63
 func longIdents(f *File, toks []token) []Ident {
 	var out []Ident
 	for _, t := range toks {
-		if t.tok != pg.Token_IDENT {
-			continue
-		}
 		raw := f.Src[t.start:t.end]
+		if t.tok != pg.Token_IDENT || len(raw) <= maxIdentBytes {
+			continue // quoting and folding never make a name longer
+		}
 		// The name PostgreSQL keeps: quoted as written, unquoted folded to
 		// lower case (ASCII only, as for UTF-8 databases).
 		name := foldIdent(raw)

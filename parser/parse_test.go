@@ -315,3 +315,47 @@ UPDATE t SET a = 1;
 		`17 bgmigrate:ignore rules=[rule-d] phase="" args=map[] reason="nothing follows" stmt=-1 filewide=false problem=""`,
 	})
 }
+
+func TestScanRegionMatchesWholeScan(t *testing.T) {
+	t.Parallel()
+	plain := strings.Repeat("CREATE INDEX i ON t (a);\n", 3*chunkBytes/25)
+	body := "DO $$\nBEGIN\n" + strings.Repeat("  PERFORM f(1);\n", 2*chunkBytes/16) + "END $$;\n"
+	tests := []struct {
+		name string
+		unit string // repeated past the size scanned in pieces
+		tail string
+	}{
+		{name: "cut in a body after clean pieces", unit: plain + body},
+		{name: "plain statements", unit: "CREATE INDEX i ON t (a);\nUPDATE t SET a = 1 WHERE b < 10;\n"},
+		{name: "cut in a string", unit: "SELECT 'a;\nb'; "},
+		{name: "cut in an escape string", unit: "SELECT E'\\';\n'; "},
+		{name: "cut after a line comment", unit: "SELECT 1; -- done;\n"},
+		{name: "cut in a block comment", unit: "/* a;\n b */ SELECT 1; "},
+		{name: "cut in a dollar quote", unit: "DO $$ BEGIN PERFORM 1;\nEND $$; "},
+		{name: "CRLF line ends", unit: "SELECT 1;\r\n"},
+		{name: "unterminated at the end", unit: "SELECT 1;\n", tail: "SELECT 'x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			text := strings.Repeat(tt.unit, 5*chunkBytes/len(tt.unit)+1) + tt.tail
+			if cut := len(scanCuts(text)) > 1; cut != strings.Contains(tt.unit, ";\n") {
+				t.Fatalf("cut in pieces: %v", cut)
+			}
+			const base = 7
+			want, wantErr := scan(text, base)
+			got, err := scanRegion(text, base)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("error %v, want %v", err, wantErr)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d tokens, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("token %d is %+v, want %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}

@@ -31,11 +31,14 @@ func (c *converter) createFunction(s *pg.CreateFunctionStmt, st *Statement) {
 	if body == "" {
 		return
 	}
+	// Bodies find their own tokens: the converter parsing them on first use
+	// does not keep the tokens of the whole region alive until then.
+	lazy := &converter{f: c.f}
 	switch fn.Language {
 	case "plpgsql":
-		fn.body = sync.OnceValue(func() []*Statement { return c.plpgsqlBody(st.Text, body, st) })
+		fn.body = sync.OnceValue(func() []*Statement { return lazy.plpgsqlBody(st.Text, body, st) })
 	case "sql":
-		fn.body = sync.OnceValue(func() []*Statement { return c.sqlBody(body, st) })
+		fn.body = sync.OnceValue(func() []*Statement { return lazy.sqlBody(body, st) })
 	}
 }
 
@@ -162,8 +165,8 @@ func (c *converter) nested(query string, off, at int, parent *Statement) []*Stat
 // where its span begins (PERFORM x is handed over as "SELECT x", which has
 // no source of its own). base < 0: the query was not found in the source.
 func (c *converter) nestedAt(query string, base, start int, parent *Statement) []*Statement {
-	res, err := pg.Parse(query)
-	if err != nil || len(res.Stmts) == 0 {
+	trees, err := parseTree(query)
+	if err != nil || len(trees) == 0 {
 		return nil
 	}
 	exact := base >= 0
@@ -175,7 +178,7 @@ func (c *converter) nestedAt(query string, base, start int, parent *Statement) [
 	}
 	sub := &converter{f: c.f, base: cbase, toks: toks}
 	var out []*Statement
-	for _, raw := range res.Stmts {
+	for _, t := range trees {
 		st := &Statement{Text: query, Span: parent.Span, Nested: true}
 		if exact {
 			end := base + len(strings.TrimRight(query, " \t\r\n;"))
@@ -183,7 +186,7 @@ func (c *converter) nestedAt(query string, base, start int, parent *Statement) [
 			st.Text = c.f.Src[start:end]
 			st.LongIdents = longIdents(c.f, toksIn(toks, start, end))
 		}
-		sub.convert(raw.Stmt, st)
+		sub.convert(t, st)
 		out = append(out, st)
 	}
 	return out
