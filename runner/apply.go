@@ -254,6 +254,25 @@ func acquire(ctx context.Context, conn *pgx.Conn, opts Options) error {
 		return nil
 	}
 	holder, _ := LockHolder(ctx, conn)
+	// No live holder: the lock belongs to a session that is ending (its
+	// client died or was terminated) and goes with it within moments.
+	for i := 0; holder == "" && i < 20; i++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, LockKey).Scan(&ok); err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		holder, _ = LockHolder(ctx, conn)
+	}
+	if holder == "" {
+		holder = "a session that is ending"
+	}
 	if !opts.LockWait {
 		return &LockedError{Holder: holder}
 	}

@@ -308,7 +308,7 @@ func TestTwoRunnersAtOnce(t *testing.T) {
 	})
 	cmd, out := startChild(t, url, dir)
 	waitFor(t, 10*time.Second, "the first runner to hold the lock", func() bool {
-		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'") > 0
+		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(3)%'") > 0
 	})
 	_, err := migrate(t, conn, dir, runner.Options{})
 	var locked *runner.LockedError
@@ -342,13 +342,13 @@ func TestKilledMidTransactionalFile(t *testing.T) {
 	})
 	cmd, _ := startChild(t, url, dir)
 	waitFor(t, 10*time.Second, "the runner to sleep mid-file", func() bool {
-		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'") > 0
+		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(30)%'") > 0
 	})
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
 	// The server notices the dead client and rolls back.
 	waitFor(t, 10*time.Second, "the killed runner's session to end", func() bool {
-		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bgmigrate' AND pid <> pg_backend_pid()") == 0
+		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bgmigrate' AND pid <> pg_backend_pid()") == 0
 	})
 	if n := scalar[int](t, conn, "SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'b')"); n != 0 {
 		t.Fatalf("%d tables of the killed transaction remain", n)
@@ -397,7 +397,7 @@ func TestKilledDuringConcurrentIndex(t *testing.T) {
 	_ = cmd.Wait()
 	_ = tx.Rollback(context.Background())
 	waitFor(t, 10*time.Second, "the killed runner's session to end", func() bool {
-		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bgmigrate' AND pid <> pg_backend_pid()") == 0
+		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bgmigrate' AND pid <> pg_backend_pid()") == 0
 	})
 	if _, err := migrate(t, conn, dir, runner.Options{}); err != nil {
 		t.Fatal(err)
@@ -462,9 +462,9 @@ func TestConnectionLost(t *testing.T) {
 		errc <- err
 	}()
 	waitFor(t, 10*time.Second, "the runner to sleep mid-file", func() bool {
-		return scalar[int](t, admin, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'") > 0
+		return scalar[int](t, admin, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(30)%'") > 0
 	})
-	if _, err := admin.Exec(context.Background(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'"); err != nil {
+	if _, err := admin.Exec(context.Background(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(30)%'"); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-errc; err == nil {
