@@ -63,6 +63,7 @@ func lockHolder(ctx context.Context, conn *pgx.Conn, service string) (string, er
 		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::bigint::oid
 		  AND l.objid = (hashtext($2)::bigint & 4294967295)::oid AND l.objsubid = 2
+		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		LIMIT 1`, lockClass, service).Scan(&pid, &app, &user, &addr, &age)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "a session that has just ended", nil
