@@ -87,7 +87,7 @@ backend app
 // the environment variable CI is "true".
 func HAProxy(t testing.TB, blue, green string) *LB {
 	t.Helper()
-	bin := binary(t)
+	bin := Binary(t)
 	dir, err := os.MkdirTemp("", "bgm-lb-")
 	if err != nil {
 		t.Fatal(err)
@@ -142,8 +142,8 @@ func HAProxy(t testing.TB, blue, green string) *LB {
 	return h
 }
 
-// binary finds haproxy, or skips the test (fails it when CI=true).
-func binary(t testing.TB) string {
+// Binary finds haproxy, or skips the test (fails it when CI=true).
+func Binary(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("haproxy"); err == nil {
 		return p

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bgmigrate/bgmigrate/internal/lbtest"
 	"github.com/bgmigrate/bgmigrate/switcher"
 	_ "github.com/bgmigrate/bgmigrate/switcher/haproxy"
 	"github.com/bgmigrate/bgmigrate/switcher/switchertest"
@@ -32,25 +33,6 @@ type lb struct {
 	tcpAdmin string // host:port of the TCP admin socket
 	bin, cfg string
 	stop     func() // stops the running haproxy
-}
-
-// haproxyBinary finds haproxy, or fails (CI=true) or skips the test.
-func haproxyBinary(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("haproxy"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/haproxy", "/usr/local/sbin/haproxy"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := "haproxy not found: install it (apt-get install -y haproxy) to run the HAProxy tests"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
 }
 
 const configTemplate = `global
@@ -101,7 +83,7 @@ backend app_static
 // stops it (by PID) when the test ends.
 func startHAProxy(t testing.TB, b *switchertest.Backends) *lb {
 	t.Helper()
-	bin := haproxyBinary(t)
+	bin := lbtest.Binary(t)
 	// A short folder: a unix socket path is limited to 107 bytes.
 	dir, err := os.MkdirTemp("", "bgm-haproxy-")
 	if err != nil {
