@@ -15,6 +15,9 @@ type converter struct {
 	f    *File
 	base int
 	toks []token // tokens of the file region, file offsets, sorted
+	// unscanned, when not empty, is the statement whose tokens at scans
+	// on first use (toks is then nil).
+	unscanned region
 }
 
 // at returns a span starting at a node location and covering the token there.
@@ -24,6 +27,11 @@ func (c *converter) at(loc int32) Span {
 	}
 	off := c.base + int(loc)
 	end := off
+	if c.unscanned.end > c.unscanned.start {
+		// The statement parsed, so its text scans.
+		c.toks, _ = scan(c.f.Src[c.unscanned.start:c.unscanned.end], c.unscanned.start)
+		c.unscanned = region{}
+	}
 	if t := tokenAt(c.toks, off); t != nil {
 		end = t.end
 	}

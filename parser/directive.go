@@ -37,6 +37,11 @@ func (d *Directive) FileWide() bool {
 }
 
 func (f *File) readDirectives(toks []token) {
+	f.Directives = f.directivesIn(toks, f.Directives)
+}
+
+// directivesIn appends to out the directives in the comments among toks.
+func (f *File) directivesIn(toks []token, out []*Directive) []*Directive {
 	for _, t := range toks {
 		if !t.comment() {
 			continue
@@ -50,9 +55,10 @@ func (f *File) readDirectives(toks []token) {
 		}
 		if d := parseDirective(body); d != nil {
 			d.Span = f.lines.span(t.start, t.end)
-			f.Directives = append(f.Directives, d)
+			out = append(out, d)
 		}
 	}
+	return out
 }
 
 // parseDirective reads the text of one comment; nil when it is no directive.

@@ -44,6 +44,10 @@ type Options struct {
 	// transaction off (Flyway executeInTransaction=false, diesel
 	// run_in_transaction = false).
 	NoTransaction bool
+
+	// scanned makes Parse scan every region before parsing it (tests
+	// compare the two ways).
+	scanned bool
 }
 
 var (

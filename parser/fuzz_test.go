@@ -53,6 +53,12 @@ var parseSeeds = []string{
 	"-- bgmigrate:ignore a, b -- why\nSELECT 1; /* bgmigrate:phase contract -- r */",
 	";;;",
 	"",
+	"-- lead\n-- more\n/* block */ SELECT 1 /* bgmigrate:phase expand -- r */ + 2; -- tail\nSELECT 3 -- end",
+	"SELECT 1; -- c\n; /* d */ ; -- bgmigrate:ignore x -- r\n; SELECT 2",
+	"CREATE TABLE t (a int) -- trailing;\n;",
+	"CREATE TABLE \"" + strings.Repeat("a", 30) + "\"\"" + strings.Repeat("b", 33) + "\" (c int);",
+	"-- c\nDO $$ BEGIN PERFORM 1; END $$;",
+	"\f-- c\r\nSELECT\f1\f;",
 }
 
 func FuzzParse(f *testing.F) {
@@ -108,6 +114,12 @@ func FuzzParse(f *testing.F) {
 			}
 			for line := 0; line < len(file.lines.starts)+2; line++ {
 				_ = file.LineText(line)
+			}
+			// Parsing without scanning first gives what scanning first does.
+			o := fp.opts
+			o.scanned = true
+			if diff := sameParse(file, Parse(fp.path, src, o)); diff != "" {
+				t.Fatalf("%s: parsed without scanning first, %s", fp.path, diff)
 			}
 		}
 	})

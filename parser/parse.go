@@ -133,7 +133,7 @@ func scan(text string, base int) ([]token, error) {
 // A cut may fall in a literal or a comment, which the piece before it does
 // not end that way: from there on, the region is scanned in one piece.
 func scanRegion(text string, base int) ([]token, error) {
-	cuts := scanCuts(text)
+	cuts := scanCuts(text, 4*chunkBytes)
 	if len(cuts) < 2 {
 		return scan(text, base)
 	}
@@ -169,10 +169,10 @@ func scanRegion(text string, base int) ([]token, error) {
 	return toks, nil
 }
 
-// scanCuts returns where the pieces a region is scanned in end: after a
-// ";\n" every chunkBytes or so, for regions of more than four chunks.
-func scanCuts(text string) []int {
-	if len(text) <= 4*chunkBytes {
+// scanCuts returns where the pieces a region is cut in end: after a ";\n"
+// every chunkBytes or so, for regions longer than min (none otherwise).
+func scanCuts(text string, min int) []int {
+	if len(text) <= min {
 		return nil
 	}
 	var cuts []int
@@ -215,7 +215,7 @@ func Parse(path string, src []byte, opts Options) *File {
 	}
 	f.Version = versionOf(f.Format, path)
 	for _, r := range f.regions() {
-		f.parseRegion(r)
+		f.parseRegion(r, opts.scanned)
 	}
 	f.Tx = txModeOf(f)
 	if opts.NoTransaction {
@@ -237,7 +237,7 @@ type region struct {
 // byte (in less memory), so the pieces are kept small.
 const chunkBytes = 16 << 10
 
-func (f *File) parseRegion(r region) {
+func (f *File) parseRegion(r region, scanned bool) {
 	text := f.Src[r.start:r.end]
 	if i := strings.IndexByte(text, 0); i >= 0 {
 		// PostgreSQL rejects NUL bytes, and its scanner, which reads a C
@@ -248,6 +248,9 @@ func (f *File) parseRegion(r region) {
 		text = text[:i]
 	}
 	if strings.TrimSpace(text) == "" {
+		return
+	}
+	if !scanned && f.parseUnscanned(r) {
 		return
 	}
 	toks, scanErr := scanRegion(text, r.start)

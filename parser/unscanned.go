@@ -1,0 +1,257 @@
+package parser
+
+import (
+	"errors"
+	"strings"
+
+	pgparser "github.com/pganalyze/pg_query_go/v5/parser"
+)
+
+// PostgreSQL's scanner, called on its own, cost half as much as the parse,
+// mostly to find comments and the ends of tokens that most statements do
+// not need. parseUnscanned parses a region without scanning it first: the
+// parse tree gives each statement's range (from the end of the previous
+// top-level ";", where the scanner is in its initial state, so a range
+// scans on its own as it does in the whole), and a range is scanned only
+// as far as needed:
+//   - whole, when it may hold a directive or an identifier too long to
+//     keep, or may end in a comment;
+//   - up to its first token, when it starts with a comment;
+//   - whole, on first use, when convert asks where a node's token ends;
+//   - not at all otherwise: its first and last bytes that are not white
+//     space are then those of its first and last tokens.
+// A region that does not parse goes the scanned way, which recovers
+// statement by statement.
+
+// parseUnscanned parses region r; false, with f unchanged, when r must be
+// parsed the scanned way. A large region is cut after a ";" that ends a
+// line every chunkBytes or so and the pieces are parsed on all cores; a
+// piece that does not parse, or whose last statement is not ended by a
+// ";" (the cut fell inside a statement, a literal or a comment), sends the
+// region the scanned way.
+func (f *File) parseUnscanned(r region) bool {
+	text := f.Src[r.start:r.end]
+	var pieces []region
+	start := r.start
+	if len(text) > chunkBytes {
+		for _, cut := range scanCuts(text, chunkBytes) {
+			pieces = append(pieces, region{start, r.start + cut})
+			start = r.start + cut
+		}
+	} else {
+		pieces = []region{r}
+	}
+	parts := make([]unscannedPart, len(pieces))
+	ok := make([]bool, len(pieces))
+	if len(pieces) == 1 {
+		parts[0], ok[0] = f.parsePiece(pieces[0], true)
+	} else {
+		onAllCores(len(pieces), func(i int) {
+			parts[i], ok[i] = f.parsePiece(pieces[i], i == len(pieces)-1)
+		})
+	}
+	for _, good := range ok {
+		if !good {
+			return false
+		}
+	}
+	for _, p := range parts {
+		f.Statements = append(f.Statements, p.stmts...)
+		f.Directives = append(f.Directives, p.dirs...)
+	}
+	return true
+}
+
+type unscannedPart struct {
+	stmts []*Statement
+	dirs  []*Directive
+}
+
+// parsePiece parses one piece of a region; last says whether it ends the
+// region (its last statement may then lack a ";").
+func (f *File) parsePiece(p region, last bool) (unscannedPart, bool) {
+	var out unscannedPart
+	text := f.Src[p.start:p.end]
+	trees, err := parseTree(text)
+	if err != nil {
+		return out, false
+	}
+	if !last && (len(trees) == 0 || trees[len(trees)-1].len == 0) {
+		return out, false
+	}
+	// directives reads the directives of text between statements (the ";"
+	// of empty statements, comments after the last one).
+	directives := func(lo, hi int) bool {
+		if !mayHoldDirective(f.Src[lo:hi]) {
+			return true
+		}
+		toks, err := scan(f.Src[lo:hi], lo)
+		if err != nil {
+			return false
+		}
+		out.dirs = f.directivesIn(toks, out.dirs)
+		return true
+	}
+	out.stmts = make([]*Statement, 0, len(trees))
+	prev := p.start
+	for _, t := range trees {
+		lo := p.start + t.loc
+		hi := p.end
+		if t.len > 0 {
+			hi = lo + t.len
+		}
+		if !directives(prev, lo) {
+			return out, false
+		}
+		prev = hi
+		c := &converter{f: f, base: p.start}
+		src := f.Src[lo:hi]
+		start, end := lo+firstNonBlank(src), lo+lastNonBlank(src)
+		whole := start >= end || f.Src[end-1] == ';' || mayHoldDirective(src) || mayHoldLongIdent(src) || mayEndInComment(f.Src[lo:end])
+		var toks []token
+		if whole {
+			if toks, err = scan(src, lo); err != nil {
+				return out, false
+			}
+			out.dirs = f.directivesIn(toks, out.dirs)
+			start, end = trimToTokens(toks, lo, hi)
+			c.toks = toks
+		} else {
+			if s := f.Src[start:end]; strings.HasPrefix(s, "--") || strings.HasPrefix(s, "/*") {
+				var ok bool
+				if start, ok = f.firstToken(lo, hi); !ok {
+					return out, false
+				}
+			}
+			c.unscanned = region{lo, hi}
+		}
+		st := &Statement{Text: f.Src[start:end], Span: f.lines.span(start, end)}
+		c.convert(t, st)
+		if whole {
+			st.LongIdents = longIdents(f, toksIn(toks, start, end))
+		}
+		out.stmts = append(out.stmts, st)
+	}
+	if !directives(prev, p.end) {
+		return out, false
+	}
+	return out, true
+}
+
+// firstToken returns where the first token that is no comment starts in
+// the range [lo, hi), which starts with a comment, scanning as little of
+// it as it can: a prefix whose scan holds such a token ending before the
+// cut (the comments before it are then whole). The first prefix tried
+// ends a little after the lines that start with "--" or the first "*/";
+// each next one is four times as long. A prefix that cuts a literal open
+// is scanned again up to that literal. false when the range does not scan.
+func (f *File) firstToken(lo, hi int) (int, bool) {
+	src := f.Src[lo:hi]
+	i := firstNonBlank(src)
+	if strings.HasPrefix(src[i:], "/*") {
+		if j := strings.Index(src[i:], "*/"); j >= 0 {
+			i += j + 2
+		}
+	}
+	for strings.HasPrefix(src[i:], "--") {
+		j := strings.IndexByte(src[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		i += firstNonBlank(src[i:])
+	}
+	for n := i + 16; ; n *= 4 {
+		cut := min(lo+n, hi)
+		toks, err := scan(f.Src[lo:cut], lo)
+		var pe *pgparser.Error
+		if err != nil && cut < hi && errors.As(err, &pe) && pe.Cursorpos > 1 {
+			cut = lo + charToByte(f.Src[lo:cut], pe.Cursorpos)
+			toks, err = scan(f.Src[lo:cut], lo)
+		}
+		if err == nil {
+			for _, t := range toks {
+				if t.comment() {
+					continue
+				}
+				if t.end < cut || cut == hi {
+					return t.start, true
+				}
+				break
+			}
+		}
+		if lo+n >= hi {
+			return 0, false
+		}
+	}
+}
+
+// mayHoldDirective reports whether s may hold a directive comment.
+func mayHoldDirective(s string) bool {
+	return strings.Contains(s, "bgmigrate:") || strings.Contains(s, "squawk-ignore")
+}
+
+// mayEndInComment reports whether the last byte of s, which is not white
+// space, may be in a comment: a "--" comment runs to the end of its line,
+// and a "/*" one ends with "*/".
+func mayEndInComment(s string) bool {
+	return strings.HasSuffix(s, "*/") || strings.Contains(s[strings.LastIndexByte(s, '\n')+1:], "--")
+}
+
+// mayHoldLongIdent reports whether s may hold an identifier longer than
+// PostgreSQL keeps: a run of more than maxIdentBytes identifier bytes, or
+// more than maxIdentBytes between two double quotes. A quoted identifier
+// holds only doubled quotes, so its opening and closing quotes are each in
+// a run of an odd number of quotes; the distance is measured from the
+// start of one such run to the end of the next.
+func mayHoldLongIdent(s string) bool {
+	if len(s) <= maxIdentBytes {
+		return false
+	}
+	run, open := 0, -1
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			j := i + 1
+			for j < len(s) && s[j] == '"' {
+				j++
+			}
+			if (j-i)%2 == 1 {
+				if open >= 0 && j-open > maxIdentBytes {
+					return true
+				}
+				open = i
+			}
+			i, run = j-1, 0
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '$', c >= 0x80:
+			if run++; run > maxIdentBytes {
+				return true
+			}
+		default:
+			run = 0
+		}
+	}
+	return false
+}
+
+// blank reports whether PostgreSQL's scanner skips c as white space.
+func blank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}
+
+func firstNonBlank(s string) int {
+	i := 0
+	for i < len(s) && blank(s[i]) {
+		i++
+	}
+	return i
+}
+
+// lastNonBlank returns the end of s without its trailing white space.
+func lastNonBlank(s string) int {
+	i := len(s)
+	for i > 0 && blank(s[i-1]) {
+		i--
+	}
+	return i
+}
