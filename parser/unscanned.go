@@ -24,22 +24,20 @@ import (
 // statement by statement.
 
 // parseUnscanned parses region r; false, with f unchanged, when r must be
-// parsed the scanned way. A large region is cut after a ";" that ends a
-// line every chunkBytes or so and the pieces are parsed on all cores; a
-// piece that does not parse, or whose last statement is not ended by a
-// ";" (the cut fell inside a statement, a literal or a comment), sends the
-// region the scanned way.
+// parsed the scanned way. A large region is cut into pieces of about
+// chunkBytes, parsed on all cores, after a ";" that ends a line and is
+// followed by a letter at the start of the next (where statements most
+// often start; function bodies are mostly indented). A piece is right when
+// its start is (the region's, or the end of a right piece), it parses,
+// and its last statement is ended by a ";": the cut after it is then
+// between statements. A piece that is not is parsed again with the next
+// one; when that fails too, the region goes the scanned way.
 func (f *File) parseUnscanned(r region) bool {
-	text := f.Src[r.start:r.end]
 	var pieces []region
 	start := r.start
-	if len(text) > chunkBytes {
-		for _, cut := range scanCuts(text, chunkBytes) {
-			pieces = append(pieces, region{start, r.start + cut})
-			start = r.start + cut
-		}
-	} else {
-		pieces = []region{r}
+	for _, cut := range pieceCuts(f.Src[r.start:r.end]) {
+		pieces = append(pieces, region{start, r.start + cut})
+		start = r.start + cut
 	}
 	parts := make([]unscannedPart, len(pieces))
 	ok := make([]bool, len(pieces))
@@ -50,16 +48,73 @@ func (f *File) parseUnscanned(r region) bool {
 			parts[i], ok[i] = f.parsePiece(pieces[i], i == len(pieces)-1)
 		})
 	}
-	for _, good := range ok {
-		if !good {
-			return false
+	var stmts []*Statement
+	var dirs []*Directive
+	for i := 0; i < len(pieces); i++ {
+		p := parts[i]
+		if !ok[i] {
+			if i+1 == len(pieces) {
+				return false
+			}
+			var good bool
+			if p, good = f.parsePiece(region{pieces[i].start, pieces[i+1].end}, i+2 == len(pieces)); !good {
+				return false
+			}
+			i++
+		}
+		stmts = append(stmts, p.stmts...)
+		dirs = append(dirs, p.dirs...)
+	}
+	f.Statements = append(f.Statements, stmts...)
+	f.Directives = append(f.Directives, dirs...)
+	return true
+}
+
+// pieceCuts returns where the pieces of a region end (see parseUnscanned):
+// after a ";" that ends a line, every chunkBytes or so. A ";" between a
+// dollar-quote tag and the same tag again is passed over: function bodies
+// hold many. This reading is only a guess at where statements end, which
+// parseUnscanned checks by parsing; a wrong guess costs a second parse.
+func pieceCuts(text string) []int {
+	var cuts []int
+	last := 0  // the last cut
+	open := "" // the dollar-quote tag the text is in, if any
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case '$':
+			tag := dollarTag(text[i:])
+			if tag == "" {
+				continue
+			}
+			if open == "" {
+				open = tag
+			} else if open == tag {
+				open = ""
+			}
+			i += len(tag) - 1
+		case ';':
+			if open == "" && i+1 < len(text) && text[i+1] == '\n' && i+2-last >= chunkBytes && i+2 < len(text) {
+				last = i + 2
+				cuts = append(cuts, last)
+			}
 		}
 	}
-	for _, p := range parts {
-		f.Statements = append(f.Statements, p.stmts...)
-		f.Directives = append(f.Directives, p.dirs...)
+	return append(cuts, len(text))
+}
+
+// dollarTag returns the dollar-quote tag s starts with ("$$", "$body$"),
+// or "".
+func dollarTag(s string) string {
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '$':
+			return s[:i+1]
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 || i > 1 && c >= '0' && c <= '9':
+		default:
+			return ""
+		}
 	}
-	return true
+	return ""
 }
 
 type unscannedPart struct {
