@@ -3,6 +3,9 @@
 package report
 
 import (
+	"runtime"
+	"sync"
+
 	"github.com/bgmigrate/bgmigrate/phases"
 	"github.com/bgmigrate/bgmigrate/rules"
 )
@@ -78,49 +81,67 @@ type Summary struct {
 
 // Build converts lint results into a Report.
 func Build(results []*rules.FileResult) *Report {
-	r := &Report{Version: 1, Files: make([]File, 0, len(results)), Summary: Summary{Classes: map[string]int{}}}
-	for _, res := range results {
-		f := File{Path: res.File.Path, Format: string(res.File.Format), Transaction: string(res.File.Tx),
-			Class: res.Class.String(), Advice: res.Class.Advice(), Statements: []Statement{}, Findings: []Finding{}}
-		for _, s := range res.Stmts {
-			if s.Parent != nil {
+	r := &Report{Version: 1, Files: make([]File, len(results)), Summary: Summary{Classes: map[string]int{}}}
+	// Files are built on all cores (a large run has thousands), then counted.
+	workers := runtime.GOMAXPROCS(0)
+	per := (len(results) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := min(w*per, len(results)), min((w+1)*per, len(results))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				r.Files[i] = buildFile(results[i])
+			}
+		})
+	}
+	wg.Wait()
+	worst := phases.Expand
+	for i, res := range results {
+		for _, fd := range res.Findings {
+			if fd.Suppressed != nil {
+				r.Summary.Suppressed++
 				continue
 			}
-			f.Statements = append(f.Statements, Statement{
-				Line: s.Span.Start.Line, Column: s.Span.Start.Column, EndLine: s.Span.End.Line, EndColumn: s.Span.End.Column,
-				Tag: s.Tag, Class: s.Class.String(), Reason: s.Info.Reason, Lock: s.Info.Lock.String(), Table: s.Info.Table,
-				Rewrite: s.Info.Rewrite, Scan: s.Info.Scan,
-			})
-		}
-		for _, fd := range res.Findings {
-			out := Finding{Rule: fd.Rule, Severity: fd.Severity.String(), Line: fd.Span.Start.Line, Column: fd.Span.Start.Column,
-				EndLine: fd.Span.End.Line, EndColumn: fd.Span.End.Column, Message: fd.Message, Help: fd.Help,
-				LineText: res.File.LineText(fd.Span.Start.Line)}
-			if fd.Suppressed != nil {
-				out.Suppressed = &Suppression{Directive: fd.Suppressed.Directive, Justification: fd.Suppressed.Justification}
-				r.Summary.Suppressed++
-			} else {
-				switch fd.Severity {
-				case rules.Error:
-					r.Summary.Errors++
-				case rules.Warning:
-					r.Summary.Warnings++
-				case rules.Info:
-					r.Summary.Infos++
-				}
+			switch fd.Severity {
+			case rules.Error:
+				r.Summary.Errors++
+			case rules.Warning:
+				r.Summary.Warnings++
+			case rules.Info:
+				r.Summary.Infos++
 			}
-			f.Findings = append(f.Findings, out)
 		}
-		r.Summary.Classes[f.Class]++
-		r.Files = append(r.Files, f)
-	}
-	r.Summary.Files = len(r.Files)
-	worst := phases.Expand
-	for _, res := range results {
+		r.Summary.Classes[r.Files[i].Class]++
 		if res.Class > worst {
 			worst = res.Class
 		}
 	}
+	r.Summary.Files = len(r.Files)
 	r.Summary.WorstClass = worst.String()
 	return r
+}
+
+func buildFile(res *rules.FileResult) File {
+	f := File{Path: res.File.Path, Format: string(res.File.Format), Transaction: string(res.File.Tx),
+		Class: res.Class.String(), Advice: res.Class.Advice(), Statements: make([]Statement, 0, len(res.Stmts)), Findings: make([]Finding, 0, len(res.Findings))}
+	for _, s := range res.Stmts {
+		if s.Parent != nil {
+			continue
+		}
+		f.Statements = append(f.Statements, Statement{
+			Line: s.Span.Start.Line, Column: s.Span.Start.Column, EndLine: s.Span.End.Line, EndColumn: s.Span.End.Column,
+			Tag: s.Tag, Class: s.Class.String(), Reason: s.Info.Reason, Lock: s.Info.Lock.String(), Table: s.Info.Table,
+			Rewrite: s.Info.Rewrite, Scan: s.Info.Scan,
+		})
+	}
+	for _, fd := range res.Findings {
+		out := Finding{Rule: fd.Rule, Severity: fd.Severity.String(), Line: fd.Span.Start.Line, Column: fd.Span.Start.Column,
+			EndLine: fd.Span.End.Line, EndColumn: fd.Span.End.Column, Message: fd.Message, Help: fd.Help,
+			LineText: res.File.LineText(fd.Span.Start.Line)}
+		if fd.Suppressed != nil {
+			out.Suppressed = &Suppression{Directive: fd.Suppressed.Directive, Justification: fd.Suppressed.Justification}
+		}
+		f.Findings = append(f.Findings, out)
+	}
+	return f
 }
