@@ -7,9 +7,9 @@ import (
 	pgparser "github.com/pganalyze/pg_query_go/v5/parser"
 )
 
-// PostgreSQL's scanner, called on its own, cost half as much as the parse,
-// mostly to find comments and the ends of tokens that most statements do
-// not need. parseUnscanned parses a region without scanning it first: the
+// PostgreSQL's scanner, called on its own over every region, cost about a
+// third as much as the parse, mostly to find comments and the ends of
+// tokens that most statements do not need. parseUnscanned parses a region without scanning it first: the
 // parse tree gives each statement's range (from the end of the previous
 // top-level ";", where the scanner is in its initial state, so a range
 // scans on its own as it does in the whole), and a range is scanned only
@@ -25,13 +25,11 @@ import (
 
 // parseUnscanned parses region r; false, with f unchanged, when r must be
 // parsed the scanned way. A large region is cut into pieces of about
-// chunkBytes, parsed on all cores, after a ";" that ends a line and is
-// followed by a letter at the start of the next (where statements most
-// often start; function bodies are mostly indented). A piece is right when
-// its start is (the region's, or the end of a right piece), it parses,
-// and its last statement is ended by a ";": the cut after it is then
-// between statements. A piece that is not is parsed again with the next
-// one; when that fails too, the region goes the scanned way.
+// chunkBytes (pieceCuts), parsed on all cores. A piece is right when its
+// start is (the region's, or the end of a right piece), it parses, and its
+// last statement is ended by a ";": the cut after it is then between
+// statements. A piece that is not is parsed again with the next one; when
+// that fails too, the region goes the scanned way.
 func (f *File) parseUnscanned(r region) bool {
 	var pieces []region
 	start := r.start
