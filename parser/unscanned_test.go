@@ -2,6 +2,9 @@ package parser
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -206,5 +209,40 @@ func TestMayHoldLongIdent(t *testing.T) {
 		if got := mayHoldLongIdent(tt.s); got != tt.want {
 			t.Errorf("mayHoldLongIdent(%q) = %v, want %v", tt.s, got, tt.want)
 		}
+	}
+}
+
+// Every file of the shared corpus of real migrations parses the same
+// without scanning first as with it.
+func TestParseUnscannedCorpus(t *testing.T) {
+	const dir = "../../shared/corpus"
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the shared corpus is missing in CI: %v", err)
+		}
+		t.Skipf("the shared corpus (%s) is not present", dir)
+	}
+	files := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".sql") {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files++
+		want := Parse(p, src, Options{scanned: true})
+		got := Parse(p, src, Options{})
+		if diff := sameParse(got, want); diff != "" {
+			t.Errorf("%s: %s", p, diff)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 3000 {
+		t.Fatalf("only %d files parsed", files)
 	}
 }
