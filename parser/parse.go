@@ -133,7 +133,7 @@ func scan(text string, base int) ([]token, error) {
 // A cut may fall in a literal or a comment, which the piece before it does
 // not end that way: from there on, the region is scanned in one piece.
 func scanRegion(text string, base int) ([]token, error) {
-	cuts := scanCuts(text, 4*chunkBytes)
+	cuts := scanCuts(text)
 	if len(cuts) < 2 {
 		return scan(text, base)
 	}
@@ -169,10 +169,10 @@ func scanRegion(text string, base int) ([]token, error) {
 	return toks, nil
 }
 
-// scanCuts returns where the pieces a region is cut in end: after a ";\n"
-// every chunkBytes or so, for regions longer than min (none otherwise).
-func scanCuts(text string, min int) []int {
-	if len(text) <= min {
+// scanCuts returns where the pieces a region is scanned in end: after a
+// ";\n" every chunkBytes or so, for regions of more than four chunks.
+func scanCuts(text string) []int {
+	if len(text) <= 4*chunkBytes {
 		return nil
 	}
 	var cuts []int
@@ -237,6 +237,9 @@ type region struct {
 // byte (in less memory), so the pieces are kept small.
 const chunkBytes = 16 << 10
 
+// parseRegion parses region r into f: without scanning it first when it
+// parses (parseUnscanned), else the scanned way, which recovers from
+// syntax errors statement by statement. scanned forces the scanned way.
 func (f *File) parseRegion(r region, scanned bool) {
 	text := f.Src[r.start:r.end]
 	if i := strings.IndexByte(text, 0); i >= 0 {

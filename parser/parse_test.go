@@ -339,7 +339,7 @@ func TestScanRegionMatchesWholeScan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			text := strings.Repeat(tt.unit, 5*chunkBytes/len(tt.unit)+1) + tt.tail
-			if cut := len(scanCuts(text, 4*chunkBytes)) > 1; cut != strings.Contains(tt.unit, ";\n") {
+			if cut := len(scanCuts(text)) > 1; cut != strings.Contains(tt.unit, ";\n") {
 				t.Fatalf("cut in pieces: %v", cut)
 			}
 			const base = 7
