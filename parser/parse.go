@@ -123,6 +123,19 @@ func scan(text string, base int) ([]token, error) {
 		}
 		toks = append(toks, t)
 	}
+	// pg_query gives a U&"…" identifier or U&'…' string the length of its
+	// closing quote's rule, not its own. Everything between two tokens is
+	// white space (comments are tokens), so such a token ends where the
+	// white space before the next one starts.
+	for i := range toks {
+		if t := &toks[i]; t.tok == pg.Token_UIDENT || t.tok == pg.Token_USCONST {
+			next := base + len(text)
+			if i+1 < len(toks) {
+				next = toks[i+1].start
+			}
+			t.end = max(t.start, base+lastNonBlank(text[:next-base]))
+		}
+	}
 	return toks, nil
 }
 

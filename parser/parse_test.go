@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
 )
 
 // spanString prints a span as "line:col-line:col".
@@ -245,6 +247,47 @@ CREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 1; DELETE FROM orders';
 	if got := at.Cmds[0].ColumnDef.Type.Span; spanString(got) != "4:37-4:41" {
 		t.Errorf("column type span %s, want 4:37-4:41", spanString(got))
 	}
+}
+
+// Statements of a PL/pgSQL body that share a line keep their order, run
+// after run (the body's tree comes as JSON objects, whose keys have none).
+func TestNestedStatementsOnOneLine(t *testing.T) {
+	t.Parallel()
+	src := "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " +
+		"IF TG_OP = 'INSERT' THEN UPDATE c SET n = n + 1; ELSE UPDATE c SET n = n - 1; END IF; RETURN NULL; END $$;"
+	for range 20 {
+		f := Parse("x.sql", []byte(src), Options{Format: FormatPlain})
+		var got []string
+		for _, st := range f.Statements[0].Node.(*CreateFunction).Body() {
+			got = append(got, stmtSummary(f, st))
+		}
+		compareLines(t, got, []string{
+			`UPDATE 1:91-1:113 "UPDATE c SET n = n + 1"`,
+			`UPDATE 1:120-1:142 "UPDATE c SET n = n - 1"`,
+		})
+	}
+}
+
+// pg_query's scanner gives U&"…" and U&'…' tokens the length of their
+// closing quote only; scan gives them their whole text.
+func TestUnicodeEscapeTokens(t *testing.T) {
+	t.Parallel()
+	src := `SELECT U&"d\0061t" , U&'x!0061' UESCAPE '!' FROM t WHERE a = U&"b"`
+	f := Parse("x.sql", []byte(src), Options{Format: FormatPlain})
+	if len(f.Statements) != 1 || f.Statements[0].Text != src {
+		t.Fatalf("statements %+v, want one with the whole text", f.Statements)
+	}
+	toks, err := scan(src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tk := range toks {
+		if tk.tok == pg.Token_UIDENT || tk.tok == pg.Token_USCONST {
+			got = append(got, src[tk.start:tk.end])
+		}
+	}
+	compareLines(t, got, []string{`U&"d\0061t"`, `U&'x!0061'`, `U&"b"`})
 }
 
 func TestLongIdents(t *testing.T) {

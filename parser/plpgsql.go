@@ -2,7 +2,9 @@ package parser
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -107,32 +109,41 @@ func (c *converter) plpgsqlBody(fnText, body string, st *Statement) []*Statement
 	}
 	var found []plStmt
 	collectPL(tree, &found)
-	sort.SliceStable(found, func(i, j int) bool { return found[i].line < found[j].line })
+	bodyLines := newLineIndex(body)
+	lineOf := func(ps plStmt) int {
+		if ps.line >= 1 && ps.line <= len(bodyLines.starts) {
+			return bodyLines.starts[ps.line-1]
+		}
+		return 0
+	}
+	// In line order; statements of one line in the order their text
+	// appears on it (IF … THEN a; ELSE b; END IF on one line).
+	column := func(ps plStmt) int {
+		if i := strings.Index(body[lineOf(ps):], ps.probe()); i >= 0 {
+			return i
+		}
+		return len(body)
+	}
+	sort.SliceStable(found, func(i, j int) bool {
+		if found[i].line != found[j].line {
+			return found[i].line < found[j].line
+		}
+		return column(found[i]) < column(found[j])
+	})
 
 	off := bodyOffset(st, body)
-	bodyLines := newLineIndex(body)
 	var out []*Statement
 	cursor := 0
 	for _, ps := range found {
 		// The position of the statement: search its text from the start of
 		// its line, else fall back to the line itself.
-		lineStart := 0
-		if ps.line >= 1 && ps.line <= len(bodyLines.starts) {
-			lineStart = bodyLines.starts[ps.line-1]
-		}
+		lineStart := lineOf(ps)
 		if lineStart < cursor {
 			lineStart = cursor
 		}
 		at := -1
 		if off >= 0 {
-			probe := ps.query
-			if ps.kind == "perform" {
-				probe = strings.TrimLeft(strings.TrimPrefix(probe, "SELECT"), " \t\r\n")
-			}
-			if k := strings.Index(probe, "  "); k > 0 {
-				probe = probe[:k]
-			}
-			if i := strings.Index(body[lineStart:], probe); i >= 0 {
+			if i := strings.Index(body[lineStart:], ps.probe()); i >= 0 {
 				at = lineStart + i
 				cursor = at + 1
 			} else {
@@ -284,6 +295,22 @@ func (c *converter) dynamic(ps plStmt, body string, off, at int, parent *Stateme
 
 // collectPL walks the JSON tree of a PL/pgSQL function for the statements
 // that run SQL.
+// probe is the start of the statement's text as it should appear in the
+// body: PERFORM x is handed over as SELECT x, and runs of spaces may have
+// been folded.
+func (ps plStmt) probe() string {
+	probe := ps.query
+	if ps.kind == "perform" {
+		probe = strings.TrimLeft(strings.TrimPrefix(probe, "SELECT"), " \t\r\n")
+	}
+	if k := strings.Index(probe, "  "); k > 0 {
+		probe = probe[:k]
+	}
+	return probe
+}
+
+// collectPL lists the SQL statements of a PL/pgSQL tree (JSON), visiting
+// object keys in sorted order so that the list does not depend on map order.
 func collectPL(v any, out *[]plStmt) {
 	switch x := v.(type) {
 	case []any:
@@ -291,7 +318,8 @@ func collectPL(v any, out *[]plStmt) {
 			collectPL(e, out)
 		}
 	case map[string]any:
-		for k, e := range x {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			e := x[k]
 			m, _ := e.(map[string]any)
 			switch k {
 			case "PLpgSQL_stmt_execsql":
