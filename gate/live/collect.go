@@ -4,15 +4,18 @@
 package live
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bgmigrate/bgmigrate/gate"
@@ -22,9 +25,6 @@ import (
 	"github.com/bgmigrate/bgmigrate/state"
 	"github.com/bgmigrate/bgmigrate/switcher"
 	"github.com/jackc/pgx/v5"
-	"github.com/testcontainers/testcontainers-go"
-	tclog "github.com/testcontainers/testcontainers-go/log"
-	"github.com/testcontainers/testcontainers-go/modules/postgres"
 )
 
 // NoVersion as --old-version or --new-version means "before the first
@@ -61,7 +61,8 @@ type CollectOptions struct {
 	OldVersion, NewVersion string
 	// DevURL is where the colors' schemas are replayed: a PostgreSQL URL
 	// on which a throwaway database is created (and dropped), or
-	// docker://IMAGE to start a container with testcontainers-go.
+	// docker://IMAGE to start a container with testcontainers-go (through
+	// bgmigrate-devdb).
 	DevURL            string
 	Schemas           []string
 	MaxTransactionAge time.Duration
@@ -399,53 +400,92 @@ func randomName() (string, error) {
 	return "bgmigrate_gate_" + hex.EncodeToString(b[:]), nil
 }
 
-// startDocker starts image with testcontainers-go's postgres module and
-// returns its superuser URL and a func that removes the container.
-// testcontainers' reaper (Ryuk) is off unless TESTCONTAINERS_RYUK_DISABLED
-// says otherwise: it needs an image of its own, and stop removes the
-// container.
+// DevDBCommand is the program that starts the container of a docker://
+// dev URL (cmd/bgmigrate-devdb): testcontainers-go lives there, so that no
+// other command pays for loading it. startDocker looks for it in
+// $BGMIGRATE_DEVDB, next to the running bgmigrate, then on PATH.
+const DevDBCommand = "bgmigrate-devdb"
+
+// devDBUnavailable is bgmigrate-devdb's exit code when no Docker engine
+// answers (devdb.ExitUnavailable).
+const devDBUnavailable = 3
+
+// startDocker starts image through bgmigrate-devdb and returns the
+// container's superuser URL and a func that has it removed.
 func startDocker(ctx context.Context, image string) (string, func(), error) {
-	if _, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !set {
-		_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	}
-	if _, set := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !set {
-		// An engine in this network namespace publishes its ports on
-		// loopback; testcontainers would dial the bridge's gateway.
-		if _, err := net.InterfaceByName("docker0"); err == nil {
-			_ = os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
-		}
-	}
-	tclog.SetDefault(tclog.NewNoopLogger())
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	cli, err := testcontainers.NewDockerClientWithOpts(pingCtx)
-	cancel()
+	path, err := devDBPath()
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %v", ErrDockerUnavailable, err)
+		return "", nil, err
 	}
-	_ = cli.Close()
-	ctr, err := postgres.Run(ctx, image,
-		testcontainers.WithLogger(tclog.NewNoopLogger()),
-		postgres.WithDatabase("postgres"),
-		postgres.WithUsername("postgres"),
-		postgres.WithPassword("postgres"),
-		testcontainers.WithCmd("postgres", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"),
-		postgres.BasicWaitStrategies(),
-	)
+	cmd := exec.Command(path, image)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	// The helper removes the container when its standard input ends.
 	stop := func() {
-		if ctr != nil {
-			_ = testcontainers.TerminateContainer(ctr)
+		_ = stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			_ = cmd.Process.Kill()
+			<-done
 		}
 	}
-	if err != nil {
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case u := <-line:
+		if u != "" {
+			return u, stop, nil
+		}
+	case <-ctx.Done():
+		_ = cmd.Process.Signal(syscall.SIGTERM)
 		stop()
-		return "", nil, fmt.Errorf("start %s: %w", image, err)
+		return "", nil, ctx.Err()
 	}
-	u, err := ctr.ConnectionString(ctx, "sslmode=disable")
-	if err != nil {
-		stop()
-		return "", nil, fmt.Errorf("container connection string: %w", err)
+	err = cmd.Wait()
+	reason := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(stderr.String()), DevDBCommand+": "))
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == devDBUnavailable {
+		return "", nil, fmt.Errorf("%w: %s", ErrDockerUnavailable, reason)
 	}
-	return u, stop, nil
+	if reason == "" && err != nil {
+		reason = err.Error()
+	}
+	return "", nil, fmt.Errorf("%s %s: %s", DevDBCommand, image, reason)
+}
+
+// devDBPath finds bgmigrate-devdb: $BGMIGRATE_DEVDB, the directory of the
+// running program, then PATH.
+func devDBPath() (string, error) {
+	if p := os.Getenv("BGMIGRATE_DEVDB"); p != "" {
+		return p, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), DevDBCommand)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(DevDBCommand); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("docker:// dev URLs need %s (go install github.com/bgmigrate/bgmigrate/cmd/%s) next to bgmigrate, on PATH or named by BGMIGRATE_DEVDB", DevDBCommand, DevDBCommand)
 }
 
 // readDeployments reads the deployment state of service; nil when the

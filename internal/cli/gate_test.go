@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -241,10 +242,81 @@ func TestGateJSONAndUsage(t *testing.T) {
 	}
 }
 
-// TestGateDockerDevURL replays on a container started from docker://IMAGE.
-// Without Docker it skips, except in CI, where it fails.
-func TestGateDockerDevURL(t *testing.T) {
+// buildDevDB builds bgmigrate-devdb, the program that starts docker://
+// dev databases, and names it in BGMIGRATE_DEVDB for this test.
+func buildDevDB(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), live.DevDBCommand)
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/bgmigrate-devdb")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", live.DevDBCommand, err, out)
+	}
+	t.Setenv("BGMIGRATE_DEVDB", bin)
+	return bin
+}
+
+// The bgmigrate program itself does not load testcontainers-go, which
+// lists every process of the machine when loaded; bgmigrate-devdb does.
+func TestBinaryLeavesTestcontainersOut(t *testing.T) {
 	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "../../cmd/bgmigrate").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "testcontainers") || strings.Contains(dep, "gopsutil") {
+			t.Errorf("cmd/bgmigrate depends on %s", dep)
+		}
+	}
+}
+
+// Without bgmigrate-devdb, a docker:// dev URL is refused with what to
+// install; with it and no Docker engine, the error says so.
+func TestGateDockerDevURLWithoutDocker(t *testing.T) {
+	url := pgtest.DB(t)
+	dir := gateDir(t, "001_users.sql", "002_bio.sql")
+	helper := buildDevDB(t)
+	gateDocker := func() error {
+		t.Helper()
+		return runGate(t, "--dir", dir, "--dsn", url, "--dev-url", live.DockerScheme+"postgres:15", "--old-version", "001").err
+	}
+	t.Setenv("BGMIGRATE_DEVDB", filepath.Join(t.TempDir(), "missing"))
+	if err := gateDocker(); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("named helper missing: %v", err)
+	}
+	os.Unsetenv("BGMIGRATE_DEVDB") // t.Setenv restores it
+	t.Setenv("PATH", t.TempDir())
+	if err := gateDocker(); err == nil || !strings.Contains(err.Error(), "go install github.com/bgmigrate/bgmigrate/cmd/bgmigrate-devdb") {
+		t.Fatalf("no helper anywhere: %v", err)
+	}
+	// The helper's answer when no engine answers (its exit code 3; an
+	// engine runs here, so a script gives that answer).
+	script := filepath.Join(t.TempDir(), "devdb.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho 'bgmigrate-devdb: no Docker engine answers: no socket' >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BGMIGRATE_DEVDB", script)
+	if err := gateDocker(); !errors.Is(err, live.ErrDockerUnavailable) || !strings.Contains(err.Error(), "no socket") {
+		t.Fatalf("no Docker engine: %v", err)
+	}
+	// An image that cannot be had: the helper's reason is passed on.
+	t.Setenv("BGMIGRATE_DEVDB", helper)
+	err := runGate(t, "--dir", dir, "--dsn", url, "--dev-url", live.DockerScheme+"bgmigrate/no-such-image:0", "--old-version", "001").err
+	if errors.Is(err, live.ErrDockerUnavailable) {
+		if pgtest.InCI() {
+			t.Fatalf("CI is set and Docker is unavailable: %v", err)
+		}
+		t.Skipf("no Docker: %v", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "bgmigrate/no-such-image:0") {
+		t.Fatalf("missing image: %v", err)
+	}
+}
+
+// TestGateDockerDevURL replays on a container started from docker://IMAGE
+// by bgmigrate-devdb. Without Docker it skips, except in CI, where it fails.
+func TestGateDockerDevURL(t *testing.T) {
+	buildDevDB(t)
 	image := os.Getenv(pgtest.EnvImage)
 	if image == "" {
 		image = pgtest.LocalImage
