@@ -575,46 +575,36 @@ func Get(ctx context.Context, conn *pgx.Conn, id int64) (*Deployment, error) {
 // one that is not retired, failed or rolled back. A color without one is
 // absent from the map.
 func Live(ctx context.Context, conn *pgx.Conn, service string) (map[switcher.Color]*Deployment, error) {
-	rows, err := conn.Query(ctx, `SELECT DISTINCT ON (color) `+deploymentCols+` FROM bgmigrate.deployments
+	return byColor(ctx, conn, "live", `SELECT DISTINCT ON (color) `+deploymentCols+` FROM bgmigrate.deployments
 		WHERE service = $1 AND status NOT IN ('retired', 'failed', 'rolled_back')
 		ORDER BY color, id DESC`, service)
-	if err != nil {
-		return nil, fmt.Errorf("live deployments of %q: %w", service, err)
-	}
-	defer rows.Close()
-	out := map[switcher.Color]*Deployment{}
-	for rows.Next() {
-		d, err := scanDeployment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("live deployments of %q: %w", service, err)
-		}
-		out[d.Color] = d
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("live deployments of %q: %w", service, err)
-	}
-	return out, nil
 }
 
 // Latest returns the newest deployment of each color of service, whatever
 // its status. A color never deployed is absent from the map.
 func Latest(ctx context.Context, conn *pgx.Conn, service string) (map[switcher.Color]*Deployment, error) {
-	rows, err := conn.Query(ctx, `SELECT DISTINCT ON (color) `+deploymentCols+` FROM bgmigrate.deployments
+	return byColor(ctx, conn, "latest", `SELECT DISTINCT ON (color) `+deploymentCols+` FROM bgmigrate.deployments
 		WHERE service = $1 ORDER BY color, id DESC`, service)
+}
+
+// byColor runs query (one deployment row per color, for service) and
+// returns the deployments by color; which names them in errors.
+func byColor(ctx context.Context, conn *pgx.Conn, which, query, service string) (map[switcher.Color]*Deployment, error) {
+	rows, err := conn.Query(ctx, query, service)
 	if err != nil {
-		return nil, fmt.Errorf("latest deployments of %q: %w", service, err)
+		return nil, fmt.Errorf("%s deployments of %q: %w", which, service, err)
 	}
 	defer rows.Close()
 	out := map[switcher.Color]*Deployment{}
 	for rows.Next() {
 		d, err := scanDeployment(rows)
 		if err != nil {
-			return nil, fmt.Errorf("latest deployments of %q: %w", service, err)
+			return nil, fmt.Errorf("%s deployments of %q: %w", which, service, err)
 		}
 		out[d.Color] = d
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("latest deployments of %q: %w", service, err)
+		return nil, fmt.Errorf("%s deployments of %q: %w", which, service, err)
 	}
 	return out, nil
 }
