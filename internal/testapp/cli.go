@@ -60,13 +60,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"serve":  serve,
 		"deploy": deploy,
 		"fail":   fail,
-		"stop": func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			return post(ctx, "stop", args, stdout, stderr)
-		},
-		"start": func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-			return post(ctx, "start", args, stdout, stderr)
-		},
-		"state": state,
+		"stop":   admin(http.MethodPost, "stop"),
+		"start":  admin(http.MethodPost, "start"),
+		"state":  admin(http.MethodGet, "state"),
 	}
 	name := args[0]
 	switch name {
@@ -271,41 +267,26 @@ func fail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// post runs an admin command that takes no parameter: stop, start.
-func post(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet(name, stderr)
-	base := adminFlag(fs)
-	if err := parse(fs, args); err != nil {
+// admin is a command that sends the admin request /admin/NAME, which takes
+// no parameter (stop, start, state), and prints the answer.
+func admin(method, name string) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		fs := newFlagSet(name, stderr)
+		base := adminFlag(fs)
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		u, err := base()
+		if err != nil {
+			return err
+		}
+		body, err := call(ctx, method, u+"/admin/"+name, http.StatusOK)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(body)
 		return err
 	}
-	u, err := base()
-	if err != nil {
-		return err
-	}
-	body, err := call(ctx, http.MethodPost, u+"/admin/"+name, http.StatusOK)
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(body)
-	return err
-}
-
-func state(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("state", stderr)
-	base := adminFlag(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	u, err := base()
-	if err != nil {
-		return err
-	}
-	body, err := call(ctx, http.MethodGet, u+"/admin/state", http.StatusOK)
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(body)
-	return err
 }
 
 // call sends one admin request and returns the body of a response with
