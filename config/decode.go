@@ -584,6 +584,27 @@ var checks = map[string]func(v any) string{
 	},
 	"deploy.confidence.probes":  atLeast(1),
 	"deploy.confidence.command": checkArgv,
+	// Durations for which zero means nothing sensible are refused rather
+	// than replaced by their default (drain, step_pause, rollback_window
+	// and confidence.window take 0s as zero).
+	"deploy.readiness.interval":       positive,
+	"deploy.readiness.timeout":        positive,
+	"deploy.readiness.deadline":       positive,
+	"deploy.hooks.timeout":            positive,
+	"deploy.smoke[].timeout":          positive,
+	"deploy.confidence.interval":      positive,
+	"deploy.confidence.max_latency":   positive,
+	"deploy.gate.max_transaction_age": positive,
+	"deploy.lock_timeout":             positive,
+	"deploy.statement_timeout":        positive,
+}
+
+// positive refuses a zero duration.
+func positive(v any) string {
+	if v.(time.Duration) <= 0 {
+		return "0s is not allowed here (leave the key out for its default)"
+	}
+	return ""
 }
 
 // objectName is "table", "table.column" or "schema.table.column".

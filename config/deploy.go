@@ -41,16 +41,18 @@ type Deploy struct {
 	// Steps are the traffic percentages of a gradual switch, ascending and
 	// ending at 100 (a weighted switcher is needed); empty switches at once.
 	Steps []int `yaml:"steps"`
-	// StepPause is how long each step is watched before the next; default 30s.
-	StepPause time.Duration `yaml:"step_pause"`
+	// StepPause is how long each step is watched before the next; default
+	// 30s; 0s goes on at once.
+	StepPause *time.Duration `yaml:"step_pause"`
 	// Confidence watches the new color after the switch.
 	Confidence Confidence `yaml:"confidence"`
-	// Drain is how long the old color finishes its requests before it
-	// stands by; default 10s.
-	Drain time.Duration `yaml:"drain"`
+	// Drain is how long the old color finishes its requests, counted from
+	// the switch, before it stands by; default 10s; 0s does not wait.
+	Drain *time.Duration `yaml:"drain"`
 	// RollbackWindow is how long the old color stays a rollback target
-	// after the switch; default 30m.
-	RollbackWindow time.Duration `yaml:"rollback_window"`
+	// after the switch; default 30m; 0s makes none (the old color is
+	// retired as soon as the deploy ends).
+	RollbackWindow *time.Duration `yaml:"rollback_window"`
 	// LockTimeout and StatementTimeout apply to the expand and contract
 	// migrations (defaults as bgmigrate migrate).
 	LockTimeout      time.Duration `yaml:"lock_timeout"`
@@ -269,9 +271,11 @@ func (d *Deploy) clone() *Deploy {
 	c.WarmUp.Paths = slices.Clone(d.WarmUp.Paths)
 	c.Gate.Schemas = slices.Clone(d.Gate.Schemas)
 	c.Steps = slices.Clone(d.Steps)
-	if d.Confidence.Window != nil {
-		w := *d.Confidence.Window
-		c.Confidence.Window = &w
+	for _, p := range []**time.Duration{&c.Confidence.Window, &c.StepPause, &c.Drain, &c.RollbackWindow} {
+		if *p != nil {
+			v := **p
+			*p = &v
+		}
 	}
 	if d.Confidence.MaxErrorRate != nil {
 		r := *d.Confidence.MaxErrorRate

@@ -113,13 +113,13 @@ func TestDeployFull(t *testing.T) {
 			DevURL: "docker://postgres:16", MaxTransactionAge: 2 * time.Minute, Schemas: []string{"public", "billing"},
 		},
 		Steps:     []int{10, 50, 100},
-		StepPause: 90 * time.Second,
+		StepPause: dur(90 * time.Second),
 		Confidence: Confidence{
 			Window: &zero, Interval: 2 * time.Second, Path: "/ready", MaxErrorRate: &rate, Probes: 10,
 			MaxLatency: 750 * time.Millisecond, Command: []string{"./slo-check.sh"},
 		},
-		Drain:            15 * time.Second,
-		RollbackWindow:   time.Hour,
+		Drain:            dur(15 * time.Second),
+		RollbackWindow:   dur(time.Hour),
 		LockTimeout:      3 * time.Second,
 		StatementTimeout: time.Minute,
 	}
@@ -268,7 +268,7 @@ func TestDeployValues(t *testing.T) {
 				if d.Confidence.Window != nil || d.Confidence.MaxErrorRate != nil {
 					t.Errorf("confidence %+v, want nil window and max_error_rate", d.Confidence)
 				}
-				if d.Drain != 0 || d.Steps != nil || d.Smoke != nil {
+				if d.Drain != nil || d.Steps != nil || d.Smoke != nil {
 					t.Errorf("defaults applied in config: %+v", d)
 				}
 			},
@@ -286,8 +286,8 @@ func TestDeployValues(t *testing.T) {
 			name:  "duration forms",
 			extra: "  drain: 1m30s\n  step_pause: 250ms\n  rollback_window: 2h\n  lock_timeout: \"1.5s\"\n",
 			check: func(t *testing.T, d *Deploy) {
-				if d.Drain != 90*time.Second || d.StepPause != 250*time.Millisecond || d.RollbackWindow != 2*time.Hour || d.LockTimeout != 1500*time.Millisecond {
-					t.Errorf("durations %v %v %v %v", d.Drain, d.StepPause, d.RollbackWindow, d.LockTimeout)
+				if *d.Drain != 90*time.Second || *d.StepPause != 250*time.Millisecond || *d.RollbackWindow != 2*time.Hour || d.LockTimeout != 1500*time.Millisecond {
+					t.Errorf("durations %v %v %v %v", *d.Drain, *d.StepPause, *d.RollbackWindow, d.LockTimeout)
 				}
 			},
 		},
@@ -981,3 +981,5 @@ func TestExpandCopies(t *testing.T) {
 		t.Errorf("the copy shares %v with the original", shared)
 	}
 }
+
+func dur(d time.Duration) *time.Duration { return &d }

@@ -43,9 +43,9 @@ func ApplyDefaults(c *config.Deploy) {
 	if c == nil {
 		return
 	}
-	setDuration(&c.StepPause, defaultStepPause)
-	setDuration(&c.Drain, defaultDrain)
-	setDuration(&c.RollbackWindow, defaultRollbackWindow)
+	setUnset(&c.StepPause, defaultStepPause)
+	setUnset(&c.Drain, defaultDrain)
+	setUnset(&c.RollbackWindow, defaultRollbackWindow)
 	setDuration(&c.Hooks.Timeout, defaultHookTimeout)
 
 	p := &c.Readiness
@@ -88,10 +88,7 @@ func ApplyDefaults(c *config.Deploy) {
 	setDuration(&c.Gate.MaxTransactionAge, defaultMaxTransactionAge)
 
 	cf := &c.Confidence
-	if cf.Window == nil {
-		w := defaultConfidenceWindow
-		cf.Window = &w
-	}
+	setUnset(&cf.Window, defaultConfidenceWindow)
 	setDuration(&cf.Interval, defaultConfidenceEvery)
 	if cf.Path == "" {
 		cf.Path = p.Path
@@ -104,6 +101,15 @@ func ApplyDefaults(c *config.Deploy) {
 		cf.Probes = defaultConfidenceProbes
 	}
 	setDuration(&cf.MaxLatency, defaultMaxLatency)
+}
+
+// setUnset gives a duration the file left out its default; a duration
+// the file gave, 0s included, is kept.
+func setUnset(d **time.Duration, def time.Duration) {
+	if *d == nil {
+		v := def
+		*d = &v
+	}
 }
 
 func setDuration(d *time.Duration, def time.Duration) {

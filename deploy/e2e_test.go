@@ -13,6 +13,8 @@ import (
 
 	"github.com/bgmigrate/bgmigrate/config"
 	"github.com/bgmigrate/bgmigrate/deploy"
+	"github.com/bgmigrate/bgmigrate/gate"
+	"github.com/bgmigrate/bgmigrate/gate/live"
 	"github.com/bgmigrate/bgmigrate/internal/lbtest"
 	"github.com/bgmigrate/bgmigrate/internal/pgtest"
 	"github.com/bgmigrate/bgmigrate/internal/testapp"
@@ -97,7 +99,7 @@ func newEnv(t *testing.T, files ...string) *env {
 	e.green = testapp.Start(t, "green", "v0", opts)
 	e.lb = lbtest.HAProxy(t, e.blue.Addr, e.green.Addr)
 	bin := testapp.Binary(t)
-	window := 1500 * time.Millisecond
+	window, drain := 1500*time.Millisecond, 200*time.Millisecond
 	rate := 0.2
 	e.cfg = &config.Deploy{
 		Service:     "shop",
@@ -113,7 +115,7 @@ func newEnv(t *testing.T, files ...string) *env {
 		Smoke:      []config.Check{{Name: "home", Path: "/", Status: 200}},
 		WarmUp:     config.WarmUp{Requests: 20, Rate: 200},
 		Confidence: config.Confidence{Window: &window, Interval: 100 * time.Millisecond, Path: "/", Probes: 4, MaxErrorRate: &rate},
-		Drain:      200 * time.Millisecond,
+		Drain:      &drain,
 	}
 	deploy.ApplyDefaults(e.cfg)
 	e.sw, err = switcher.Open(ctx, e.cfg.Switcher)
@@ -228,7 +230,7 @@ func TestDeployLifecycle(t *testing.T) {
 	}
 
 	// Contract during the rollback window is refused.
-	err := e.deployer().Contract(ctx, deploy.ContractOptions{})
+	_, err := e.deployer().Contract(ctx, deploy.ContractOptions{})
 	var refused *deploy.RefusedError
 	if !errors.As(err, &refused) || !strings.Contains(refused.Reason, "rollback target") {
 		t.Fatalf("contract during the window: %v, want a refusal naming the rollback target", err)
@@ -256,7 +258,7 @@ func TestDeployLifecycle(t *testing.T) {
 	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v2"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.deployer().Retire(ctx); err != nil {
+	if err := e.deployer().Retire(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	if st := e.green.App.State(); !st.Stopped {
@@ -265,7 +267,7 @@ func TestDeployLifecycle(t *testing.T) {
 	if err := e.deployer().Rollback(ctx); !errors.As(err, &refused) {
 		t.Fatalf("rollback after retire: %v, want a refusal", err)
 	}
-	if err := e.deployer().Contract(ctx, deploy.ContractOptions{}); err != nil {
+	if _, err := e.deployer().Contract(ctx, deploy.ContractOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(e.applied(), " "); got != "0001:expand 0002:expand 0003:contract" {
@@ -515,7 +517,8 @@ func TestDeployInSteps(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.useWeighted()
-	e.cfg.StepPause = 600 * time.Millisecond
+	pause := 600 * time.Millisecond
+	e.cfg.StepPause = &pause
 	ctx := t.Context()
 	var mu sync.Mutex
 	var split map[switcher.Color]int
@@ -592,7 +595,8 @@ func TestDeployInSteps(t *testing.T) {
 func TestRollbackWindow(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.cfg.RollbackWindow = 2 * time.Second
+	rw := 2 * time.Second
+	e.cfg.RollbackWindow = &rw
 	ctx := t.Context()
 	for _, v := range []string{"v1", "v2"} {
 		if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: v}); err != nil {
@@ -640,7 +644,7 @@ func TestRollbackRefusedAfterContract(t *testing.T) {
 	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v2"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.deployer().Contract(ctx, deploy.ContractOptions{Force: true, Reason: "hotfix: the column leaks data"}); err != nil {
+	if _, err := e.deployer().Contract(ctx, deploy.ContractOptions{Force: true, Reason: "hotfix: the column leaks data"}); err != nil {
 		t.Fatal(err)
 	}
 	err := e.deployer().Rollback(ctx)
@@ -653,8 +657,8 @@ func TestRollbackRefusedAfterContract(t *testing.T) {
 	}
 }
 
-// TestContractGateForTheRunner: bgmigrate migrate contract of a deployed
-// service follows the deployment state.
+// TestContractGateForTheRunner: the runner, given the deployment state as
+// recorded, follows the same contract rule.
 func TestContractGateForTheRunner(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -670,15 +674,18 @@ func TestContractGateForTheRunner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = runner.Migrate(ctx, e.conn, migs, runner.Options{Phase: runner.PhaseContract, Gate: deploy.ContractGate("shop")})
+	recorded := func(ctx context.Context, conn *pgx.Conn) (*gate.State, error) {
+		return live.ReadState(ctx, conn, "shop")
+	}
+	_, err = runner.Migrate(ctx, e.conn, migs, runner.Options{Phase: runner.PhaseContract, State: recorded})
 	var gated *runner.ContractGateError
-	if !errors.As(err, &gated) || !strings.Contains(gated.Reason, "green (v1, deployment 1) is still the rollback target") {
+	if !errors.As(err, &gated) || !strings.Contains(gated.Reason, "green (v1, deployment 1) (schema 0001) is the rollback target") {
 		t.Fatalf("runner contract during the window: %v", err)
 	}
-	if err := e.deployer().Retire(ctx); err != nil {
+	if err := e.deployer().Retire(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
-	res, err := runner.Migrate(ctx, e.conn, migs, runner.Options{Phase: runner.PhaseContract, Gate: deploy.ContractGate("shop")})
+	res, err := runner.Migrate(ctx, e.conn, migs, runner.Options{Phase: runner.PhaseContract, State: recorded})
 	if err != nil || len(res.Applied) != 1 {
 		t.Fatalf("runner contract after retire: %+v, %v", res, err)
 	}
@@ -717,7 +724,7 @@ func TestManualSwitch(t *testing.T) {
 	if got := e.served(); got != "blue v2" {
 		t.Fatalf("served %q after switching back", got)
 	}
-	if err := e.deployer().Retire(ctx); err != nil {
+	if err := e.deployer().Retire(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.deployer().Switch(ctx, switcher.Green); !errors.As(err, &refused) {

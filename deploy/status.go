@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"github.com/bgmigrate/bgmigrate/gate"
 	"github.com/bgmigrate/bgmigrate/runner"
 	"github.com/bgmigrate/bgmigrate/state"
 	"github.com/bgmigrate/bgmigrate/switcher"
@@ -27,14 +29,28 @@ type Report struct {
 	// RollbackUntil.
 	RollbackTarget switcher.Color `json:"rollback_target,omitempty"`
 	RollbackUntil  *time.Time     `json:"rollback_until,omitempty"`
-	// Unfinished describes a deployment that did not finish, with what to do.
-	Unfinished      string        `json:"unfinished,omitempty"`
-	PendingExpand   []string      `json:"pending_expand"`
-	PendingContract []string      `json:"pending_contract"`
-	ContractAllowed bool          `json:"contract_allowed"`
-	ContractReason  string        `json:"contract_reason,omitempty"`
-	MigrationLock   string        `json:"migration_lock,omitempty"`
-	Events          []EventReport `json:"events"`
+	// Unfinished describes what did not finish (an interrupted operation,
+	// an unfinished deployment, a command still running), with what to do;
+	// Attention lists everything that needs a person.
+	Unfinished string   `json:"unfinished,omitempty"`
+	Attention  []string `json:"attention"`
+	// Interrupted is the operation left open by a command that was
+	// killed, nil when there is none.
+	Interrupted *OperationReport `json:"interrupted,omitempty"`
+	// LeftRunning are the colors whose failed or rolled-back deployment
+	// still runs (left for inspection).
+	LeftRunning     []switcher.Color `json:"left_running"`
+	PendingExpand   []string         `json:"pending_expand"`
+	PendingContract []string         `json:"pending_contract"`
+	// Decisions are the decision's answers for the commands a person may
+	// run next, as gate.Decide gives them.
+	Decisions map[string]DecisionReport `json:"decisions"`
+	// ContractAllowed and ContractReason repeat Decisions["contract"].
+	ContractAllowed bool                 `json:"contract_allowed"`
+	ContractReason  string               `json:"contract_reason,omitempty"`
+	ContractWaits   []ContractWaitReport `json:"contract_waits"`
+	MigrationLock   string               `json:"migration_lock,omitempty"`
+	Events          []EventReport        `json:"events"`
 }
 
 // Traffic is the recorded traffic rule.
@@ -53,6 +69,31 @@ type ColorReport struct {
 	DeployedAt    time.Time  `json:"deployed_at"`
 	ActivatedAt   *time.Time `json:"activated_at,omitempty"`
 	RetiredAt     *time.Time `json:"retired_at,omitempty"`
+	StoppedAt     *time.Time `json:"stopped_at,omitempty"`
+}
+
+// OperationReport is an interrupted operation.
+type OperationReport struct {
+	ID         int64          `json:"id"`
+	Action     string         `json:"action"`
+	Step       string         `json:"step"`
+	Deployment int64          `json:"deployment,omitempty"`
+	To         switcher.Color `json:"to,omitempty"`
+	Actor      string         `json:"actor"`
+	StartedAt  time.Time      `json:"started_at"`
+	Recovery   string         `json:"recovery"`
+}
+
+// DecisionReport is the decision's answer for one command.
+type DecisionReport struct {
+	Allow  bool   `json:"allow"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ContractWaitReport is a pending contract migration that waits.
+type ContractWaitReport struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // EventReport is an entry of the state's event log.
@@ -64,96 +105,131 @@ type EventReport struct {
 	Detail  json.RawMessage `json:"detail,omitempty"`
 }
 
-// Status reads both colors, the traffic and the migrations. It reconciles
-// the traffic record with the load balancer and retires a rollback target
-// whose window has ended, when no other command holds the deployment lock.
-// events bounds the events shown.
+// Status reads both colors, the traffic and the migrations, and asks the
+// decision what may run next. When no other command holds the deployment
+// lock it reconciles the record with the load balancer (repairing a load
+// balancer that disagrees with itself) and retires a rollback target
+// whose window has ended; otherwise it only reads, and says which command
+// is running. events bounds the events shown.
 func (d *Deployer) Status(ctx context.Context, events int) (*Report, error) {
-	r := &Report{Service: d.Config.Service, Colors: map[switcher.Color]*ColorReport{}, PendingExpand: []string{}, PendingContract: []string{}, Events: []EventReport{}}
-	unlock, active, lv, err := d.start(ctx, "status")
+	r := &Report{Service: d.Config.Service, Colors: map[switcher.Color]*ColorReport{}, PendingExpand: []string{}, PendingContract: []string{},
+		Events: []EventReport{}, Attention: []string{}, LeftRunning: []switcher.Color{}, Decisions: map[string]DecisionReport{}, ContractWaits: []ContractWaitReport{}}
+	unlock, f, err := d.start(ctx, "status")
 	var locked *LockedError
 	switch {
 	case err == nil:
 		defer unlock()
-		r.Active = active
-		if err := d.expire(ctx, active, lv); err != nil {
-			return nil, err
+		if _, stale, why := gate.RollbackTarget(f.g); stale != nil && strings.Contains(why, "window") && f.op == nil {
+			if err := d.retire(ctx, f.dep(stale), "the rollback window ended", nil); err != nil {
+				return nil, err
+			}
+			if f, err = d.gather(ctx, f.g.State.Traffic); err != nil {
+				return nil, err
+			}
 		}
 	case errors.As(err, &locked):
 		r.Unfinished = locked.Error()
-		if a, err := d.Switcher.Active(ctx); err == nil {
-			r.Active = a
-		} else {
-			r.ActiveError = err.Error()
-		}
-	default:
-		var aerr error
-		if r.Active, aerr = d.Switcher.Active(ctx); aerr != nil {
-			r.ActiveError = aerr.Error()
-		} else {
+		r.Attention = append(r.Attention, locked.Error()+" (in progress)")
+		if err := state.Ensure(ctx, d.Conn); err != nil {
 			return nil, err
 		}
-	}
-	if w, ok := d.Switcher.(switcher.Weighted); ok {
-		if ws, err := w.Weights(ctx); err == nil {
-			r.Weights = ws
+		if f, err = d.gather(ctx, d.readTraffic(ctx)); err != nil {
+			return nil, err
 		}
+	default:
+		return nil, err
+	}
+	t := f.g.State.Traffic
+	r.Active, r.ActiveError = switcher.Color(t.Active), t.Err
+	if t.Disagreement != "" {
+		r.Attention = append(r.Attention, "the load balancer disagrees with itself: "+t.Disagreement)
+	}
+	if t.Split != nil {
+		r.Weights = map[switcher.Color]int{switcher.Blue: t.Split["blue"], switcher.Green: t.Split["green"]}
 	}
 	if rule, err := state.Traffic(ctx, d.Conn, d.Config.Service); err == nil {
 		r.Traffic = &Traffic{Color: rule.Color, Percent: rule.Percent, UpdatedAt: rule.UpdatedAt}
 	} else if !errors.Is(err, state.ErrNotFound) {
 		return nil, err
 	}
-	latest, err := state.Latest(ctx, d.Conn, d.Config.Service)
-	if err != nil {
-		return nil, err
+	for c, dep := range f.latest() {
+		r.Colors[c] = colorReport(dep)
 	}
-	for c, dep := range latest {
-		cr := &ColorReport{ID: dep.ID, Version: dep.Version, Status: string(dep.Status), SchemaVersion: dep.SchemaVersion, DeployedAt: dep.DeployedAt}
-		if !dep.ActivatedAt.IsZero() {
-			t := dep.ActivatedAt
-			cr.ActivatedAt = &t
+	if target, _, _ := gate.RollbackTarget(f.g); target != nil {
+		r.RollbackTarget = colorOf(target.Color)
+		var cur *gate.Deployment
+		if a := f.live()[f.active]; a != nil {
+			g := gateDep(a)
+			cur = &g
 		}
-		if !dep.RetiredAt.IsZero() {
-			t := dep.RetiredAt
-			cr.RetiredAt = &t
-		}
-		r.Colors[c] = cr
+		end := gate.WindowEnd(cur, target, *d.Config.RollbackWindow, time.Now())
+		r.RollbackUntil = &end
 	}
-	if r.Active != "" {
-		cur, old := latest[r.Active], latest[r.Active.Other()]
-		if old != nil && (old.Status == state.Standby || old.Status == state.Draining) && cur != nil && cur.Status == state.Active {
-			r.RollbackTarget = old.Color
-			end := d.windowEnd(cur, old)
-			r.RollbackUntil = &end
+	if op := f.op; op != nil {
+		g := f.g.State.Operation
+		r.Interrupted = &OperationReport{ID: op.ID, Action: op.Action, Step: op.Step, Deployment: op.Deployment, To: op.To, Actor: op.Actor, StartedAt: op.StartedAt, Recovery: gate.Recovery(g)}
+		msg := gate.Interrupted(g)
+		if dep := f.deps[op.Deployment]; op.Action == gate.OpDeploy && dep != nil && f.active == dep.Color && dep.Status != state.Active {
+			msg += fmt.Sprintf(": the load balancer sends traffic to %s (deployment %d, %s) but the switch was not recorded", dep.Color, dep.ID, dep.Version)
 		}
-		if u := unfinishedOf(latest); u != nil && r.Unfinished == "" {
-			if u.Color == r.Active {
-				r.Unfinished = fmt.Sprintf("the load balancer sends traffic to %s (deployment %d, %s) but the switch was not recorded: run bgmigrate deploy --resume to finish or bgmigrate rollback to go back", u.Color, u.ID, u.Version)
-			} else {
-				r.Unfinished = fmt.Sprintf("deployment %d (%s onto %s) did not finish (%s); traffic is on %s: run bgmigrate deploy --resume or bgmigrate rollback", u.ID, u.Version, u.Color, u.Status, r.Active)
-			}
+		msg += ": " + gate.Recovery(g)
+		if r.Unfinished == "" {
+			r.Unfinished = msg
 		}
+		r.Attention = append(r.Attention, msg)
+	} else if u := f.unfinished(); u != nil && r.Unfinished == "" {
+		if u.Color == f.active {
+			r.Unfinished = fmt.Sprintf("the load balancer sends traffic to %s (deployment %d, %s) but the switch was not recorded: run bgmigrate deploy --resume to finish or bgmigrate rollback to go back", u.Color, u.ID, u.Version)
+		} else {
+			r.Unfinished = fmt.Sprintf("deployment %d (%s onto %s) did not finish (%s); traffic is on %s: run bgmigrate deploy --resume or bgmigrate rollback", u.ID, u.Version, u.Color, u.Status, f.active)
+		}
+		r.Attention = append(r.Attention, r.Unfinished)
 	}
-	st, err := runner.ReadStatus(ctx, d.Conn, d.Migrations, runner.Options{})
-	if err != nil {
-		return nil, err
+	for _, dep := range gate.LeftRunning(f.g.State) {
+		c := colorOf(dep.Color)
+		r.LeftRunning = append(r.LeftRunning, c)
+		r.Attention = append(r.Attention, fmt.Sprintf("%s still runs %s (deployment %d, %s), left for inspection: bgmigrate retire --color %s stops it",
+			c, dep.Version, dep.ID, strings.ReplaceAll(dep.Status, "_", " "), c))
 	}
-	for _, m := range st.Pending {
+	if _, stale, why := gate.RollbackTarget(f.g); stale != nil {
+		r.Attention = append(r.Attention, fmt.Sprintf("%s stands by but is no longer a rollback target (%s): bgmigrate retire stops it", who(stale), why))
+	}
+	for _, m := range f.pending() {
 		if m.Phase() == runner.PhaseContract {
 			r.PendingContract = append(r.PendingContract, m.Path)
 		} else {
 			r.PendingExpand = append(r.PendingExpand, m.Path)
 		}
 	}
-	r.MigrationLock = st.LockHolder
-	r.ContractAllowed = r.RollbackTarget == "" && r.Unfinished == ""
-	switch {
-	case r.RollbackTarget != "":
-		r.ContractReason = fmt.Sprintf("%s is the rollback target until %s; run bgmigrate retire first", r.RollbackTarget, r.RollbackUntil.Format(time.RFC3339))
-	case r.Unfinished != "":
-		r.ContractReason = "a deployment did not finish"
+	for name, a := range map[string]gate.Action{
+		"deploy":   {Kind: gate.Deploy, Version: "next"},
+		"resume":   {Kind: gate.Resume},
+		"rollback": {Kind: gate.Rollback},
+		"retire":   {Kind: gate.Retire},
+		"contract": {Kind: gate.ContractStatus},
+	} {
+		v := f.decide(a)
+		dr := DecisionReport{Allow: v.Allow && !v.Noop, Reason: v.Reason()}
+		if v.Allow && v.Noop {
+			dr.Reason = strings.Join(v.Notes, "; ")
+		}
+		r.Decisions[name] = dr
+		if name == "contract" {
+			r.ContractAllowed = v.Allow && len(v.Run) > 0
+			r.ContractReason = v.Reason()
+			for _, w := range v.Wait {
+				r.ContractWaits = append(r.ContractWaits, ContractWaitReport{Path: w.Migration.Path, Reason: w.Reason})
+			}
+			if !v.Allow && len(v.Wait) > 0 {
+				r.ContractReason = v.Wait[0].Reason
+			}
+		}
 	}
+	holder, err := runner.LockHolder(ctx, d.Conn)
+	if err != nil {
+		return nil, err
+	}
+	r.MigrationLock = holder
 	evs, err := state.Events(ctx, d.Conn, d.Config.Service, events)
 	if err != nil {
 		return nil, err
@@ -162,6 +238,20 @@ func (d *Deployer) Status(ctx context.Context, events int) (*Report, error) {
 		r.Events = append(r.Events, EventReport{At: e.At, Actor: e.Actor, Action: e.Action, Outcome: e.Outcome, Detail: e.Detail})
 	}
 	return r, nil
+}
+
+func colorReport(dep *state.Deployment) *ColorReport {
+	cr := &ColorReport{ID: dep.ID, Version: dep.Version, Status: string(dep.Status), SchemaVersion: dep.SchemaVersion, DeployedAt: dep.DeployedAt}
+	for _, p := range []struct {
+		t   time.Time
+		dst **time.Time
+	}{{dep.ActivatedAt, &cr.ActivatedAt}, {dep.RetiredAt, &cr.RetiredAt}, {dep.StoppedAt, &cr.StoppedAt}} {
+		if !p.t.IsZero() {
+			t := p.t
+			*p.dst = &t
+		}
+	}
+	return cr
 }
 
 // Print writes the report for people.
@@ -188,6 +278,9 @@ func (r *Report) Print(w io.Writer) {
 		if cr.SchemaVersion != "" {
 			line += ", schema " + cr.SchemaVersion
 		}
+		if cr.StoppedAt != nil {
+			line += ", stopped"
+		}
 		fmt.Fprintln(w, line)
 	}
 	if r.RollbackTarget != "" {
@@ -196,22 +289,38 @@ func (r *Report) Print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "rollback target: none")
 	}
-	if r.Unfinished != "" {
-		fmt.Fprintf(w, "attention: %s\n", r.Unfinished)
+	for _, a := range r.Attention {
+		fmt.Fprintf(w, "attention: %s\n", a)
 	}
 	fmt.Fprintf(w, "pending expand (%d):\n", len(r.PendingExpand))
 	for _, p := range r.PendingExpand {
 		fmt.Fprintf(w, "  %s\n", p)
 	}
 	fmt.Fprintf(w, "pending contract (%d):\n", len(r.PendingContract))
+	waits := map[string]string{}
+	for _, cw := range r.ContractWaits {
+		waits[cw.Path] = cw.Reason
+	}
 	for _, p := range r.PendingContract {
-		fmt.Fprintf(w, "  %s\n", p)
+		if why, ok := waits[p]; ok {
+			fmt.Fprintf(w, "  %s  waits: %s\n", p, why)
+		} else {
+			fmt.Fprintf(w, "  %s  may run\n", p)
+		}
 	}
 	if len(r.PendingContract) > 0 {
 		if r.ContractAllowed {
 			fmt.Fprintln(w, "contract: allowed (bgmigrate contract)")
 		} else {
 			fmt.Fprintf(w, "contract: waiting: %s\n", r.ContractReason)
+		}
+	}
+	for _, name := range []string{"deploy", "rollback"} {
+		dr := r.Decisions[name]
+		if dr.Allow {
+			fmt.Fprintf(w, "%s: allowed\n", name)
+		} else if dr.Reason != "" {
+			fmt.Fprintf(w, "%s: refused: %s\n", name, dr.Reason)
 		}
 	}
 	if r.MigrationLock != "" {

@@ -72,6 +72,9 @@ type Migration struct {
 	Class    phases.Class
 	// Tables are the tables its statements touch ("schema.table").
 	Tables []string
+	// Problems are what stops it from being scheduled: its error
+	// findings ("path:line:col: message [rule]").
+	Problems []string
 }
 
 // Applied is a row of the runner's history.
@@ -100,20 +103,11 @@ type Input struct {
 	Ops            Operations
 	// MaxTransactionAge: an older transaction blocks (DefaultMaxTransactionAge if 0).
 	MaxTransactionAge time.Duration
-	// Deployments is the deployment state of the service (bgmigrate
-	// deploy); nil when the gate runs without one.
-	Deployments *Deployments
-}
-
-// Deployments is what the deployment state says of the service's colors.
-type Deployments struct {
-	Service string
-	// Active is the deployment taking traffic and RollbackTarget the one
-	// standing by, described for people ("blue v2, deployment 4"); "" when
-	// there is none.
-	Active, RollbackTarget string
-	// Unfinished describes a deployment that did not finish; "" if none.
-	Unfinished string
+	// State is the deployment state of the service (bgmigrate deploy);
+	// nil when the gate runs without one. Gated is the deployment being
+	// gated (a deploy's own gate step), 0 when none.
+	State *State
+	Gated int64
 }
 
 // Operations are facts about the live database's sessions.
@@ -560,26 +554,45 @@ func oneLine(s string) string {
 // migs: -1 for "" (no migration), and false when the version is unknown.
 func VersionIndex(migs []Migration, version string) (int, bool) { return index(migs, version) }
 
-// (g) with the deployment state: contract migrations wait until no color
-// stands by as a rollback target, and nothing runs over an unfinished
-// deployment.
+// (g) with the deployment state: nothing runs over an interrupted
+// operation or an unfinished deployment, and at the pre-contract stage
+// every pending contract migration must be allowed by the contract rule
+// (Decide).
 func checkRollbackTarget(in Input) []Check {
-	dep := in.Deployments
-	if dep == nil {
+	st := in.State
+	if st == nil {
 		return nil
 	}
 	var out []Check
-	if dep.Unfinished != "" {
-		out = append(out, Check{Name: CheckRollback, Status: Block, Reason: fmt.Sprintf("deployment %s of %q did not finish: run bgmigrate deploy --resume or bgmigrate rollback", dep.Unfinished, dep.Service)})
+	block := func(format string, args ...any) {
+		out = append(out, Check{Name: CheckRollback, Status: Block, Reason: fmt.Sprintf(format, args...)})
 	}
-	switch {
-	case in.Stage == PreContract && dep.RollbackTarget != "":
-		out = append(out, Check{Name: CheckRollback, Status: Block, Reason: fmt.Sprintf("%s is still the rollback target of %q: run bgmigrate retire before the contract migrations", dep.RollbackTarget, dep.Service)})
-	case len(out) > 0:
-	case dep.RollbackTarget != "":
-		out = append(out, Check{Name: CheckRollback, Status: Pass, Reason: fmt.Sprintf("%s stands by as the rollback target; its schema is checked as the old color's", dep.RollbackTarget)})
-	default:
-		out = append(out, Check{Name: CheckRollback, Status: Pass, Reason: fmt.Sprintf("no color of %q stands by as a rollback target", dep.Service)})
+	if op := st.Operation; op != nil {
+		block("%s: %s", Interrupted(op), Recovery(op))
 	}
-	return out
+	v := newView(&Facts{Migrations: in.Migrations, History: in.History, Retirements: in.Retirements, State: st})
+	if u := v.unfinished(); u != nil && u.ID != in.Gated {
+		block("deployment %d (%s onto %s, %s) of %q did not finish: run bgmigrate deploy --resume or bgmigrate rollback", u.ID, u.Version, u.Color, u.Status, st.Service)
+	}
+	if len(out) > 0 {
+		return out
+	}
+	target, _, _ := v.rollbackTarget()
+	if in.Stage == PreContract {
+		d := Decide(Facts{Migrations: in.Migrations, History: in.History, Retirements: in.Retirements, State: st}, Action{Kind: ContractStatus})
+		for _, w := range d.Wait {
+			block("contract migration %s (%s) waits: %s", w.Migration.Version, w.Migration.Path, w.Reason)
+		}
+		if len(out) > 0 {
+			return out
+		}
+		if target != nil {
+			return []Check{{Name: CheckRollback, Status: Pass, Reason: fmt.Sprintf("%s stands by as the rollback target and needs nothing a pending contract migration removes", who(target))}}
+		}
+		return []Check{{Name: CheckRollback, Status: Pass, Reason: fmt.Sprintf("no color of %q that may take traffic needs what a pending contract migration removes", st.Service)}}
+	}
+	if target != nil {
+		return []Check{{Name: CheckRollback, Status: Pass, Reason: fmt.Sprintf("%s stands by as the rollback target; its schema is checked as the old color's", who(target))}}
+	}
+	return []Check{{Name: CheckRollback, Status: Pass, Reason: fmt.Sprintf("no color of %q stands by as a rollback target", st.Service)}}
 }

@@ -59,6 +59,18 @@ func allowed() Input {
 	}
 }
 
+// shopState is the deployment state of service shop with traffic on the
+// color of its active deployment (blue when there is none).
+func shopState(deps ...Deployment) *State {
+	st := &State{Service: "shop", Now: t0.Add(70 * time.Minute), RollbackWindow: 30 * time.Minute, Deployments: deps, Traffic: Traffic{Active: "blue"}}
+	for _, d := range deps {
+		if d.Status == StatusActive {
+			st.Traffic.Active = d.Color
+		}
+	}
+	return st
+}
+
 func liveUsers(in *Input) *Table { return &in.Live.Tables[0] }
 
 func col(t *Table, name string) *Column {
@@ -123,25 +135,46 @@ func TestEvaluate(t *testing.T) {
 		{"a breaking migration already applied is history", func(in *Input) { in.Migrations[0].Class = phases.Breaking }, true, nil},
 		{"deployment state: a rollback target blocks the contract", func(in *Input) {
 			in.Stage = PreContract
-			in.Deployments = &Deployments{Service: "shop", Active: "blue v2, deployment 4", RollbackTarget: "green v1, deployment 3"}
+			in.State = shopState(Deployment{ID: 3, Version: "v1", Color: "green", Status: StatusStandby, SchemaVersion: "001", DeployedAt: t0},
+				Deployment{ID: 4, Version: "v2", Color: "blue", Status: StatusActive, SchemaVersion: "003", DeployedAt: t0, ActivatedAt: t0.Add(time.Hour)})
 		}, false, []want{
-			{CheckRollback, Block, `green v1, deployment 3 is still the rollback target of "shop": run bgmigrate retire`},
+			{CheckRollback, Block, `contract migration 003 (003_drop.sql) waits: green (v1, deployment 3) (schema 001) is the rollback target until 2026-01-01T13:30:00Z and needs what 003 removes; run bgmigrate retire first`},
 		}},
 		{"deployment state: retired, the contract may run", func(in *Input) {
 			in.Stage = PreContract
-			in.Deployments = &Deployments{Service: "shop", Active: "blue v2, deployment 4"}
+			in.State = shopState(Deployment{ID: 3, Version: "v1", Color: "green", Status: StatusRetired, SchemaVersion: "001", DeployedAt: t0},
+				Deployment{ID: 4, Version: "v2", Color: "blue", Status: StatusActive, SchemaVersion: "003", DeployedAt: t0, ActivatedAt: t0.Add(time.Hour)})
 		}, true, []want{
-			{CheckRollback, Pass, `no color of "shop" stands by`},
+			{CheckRollback, Pass, `no color of "shop" that may take traffic needs what a pending contract migration removes`},
+		}},
+		{"deployment state: the contract waits for a release that includes it", func(in *Input) {
+			in.Stage = PreContract
+			in.State = shopState(Deployment{ID: 3, Version: "v1", Color: "green", Status: StatusActive, SchemaVersion: "002", DeployedAt: t0, ActivatedAt: t0})
+		}, false, []want{
+			{CheckRollback, Block, `003 belongs to a release no color runs yet (green (v1, deployment 3) takes traffic with schema 002, which still needs what it removes)`},
 		}},
 		{"deployment state: a rollback target is fine before the switch", func(in *Input) {
-			in.Deployments = &Deployments{Service: "shop", Active: "blue v2, deployment 4", RollbackTarget: "green v1, deployment 3"}
+			in.State = shopState(Deployment{ID: 3, Version: "v1", Color: "green", Status: StatusStandby, SchemaVersion: "001", DeployedAt: t0},
+				Deployment{ID: 4, Version: "v2", Color: "blue", Status: StatusActive, SchemaVersion: "003", DeployedAt: t0, ActivatedAt: t0.Add(time.Hour)})
 		}, true, []want{
-			{CheckRollback, Pass, "green v1, deployment 3 stands by as the rollback target"},
+			{CheckRollback, Pass, "green (v1, deployment 3) stands by as the rollback target"},
 		}},
 		{"deployment state: an unfinished deployment blocks", func(in *Input) {
-			in.Deployments = &Deployments{Service: "shop", Unfinished: "5 (v3 onto green, ready)"}
+			in.State = shopState(Deployment{ID: 5, Version: "v3", Color: "green", Status: StatusReady, SchemaVersion: "003", DeployedAt: t0},
+				Deployment{ID: 4, Version: "v2", Color: "blue", Status: StatusActive, SchemaVersion: "003", DeployedAt: t0, ActivatedAt: t0.Add(time.Hour)})
 		}, false, []want{
 			{CheckRollback, Block, "did not finish"},
+		}},
+		{"deployment state: the deployment being gated is not unfinished", func(in *Input) {
+			in.State = shopState(Deployment{ID: 5, Version: "v3", Color: "green", Status: StatusReady, SchemaVersion: "003", DeployedAt: t0},
+				Deployment{ID: 4, Version: "v2", Color: "blue", Status: StatusActive, SchemaVersion: "003", DeployedAt: t0, ActivatedAt: t0.Add(time.Hour)})
+			in.Gated = 5
+		}, true, nil},
+		{"deployment state: an interrupted operation blocks", func(in *Input) {
+			in.State = shopState(Deployment{ID: 4, Version: "v2", Color: "blue", Status: StatusActive, SchemaVersion: "003", DeployedAt: t0, ActivatedAt: t0.Add(time.Hour)})
+			in.State.Operation = &Operation{ID: 9, Action: OpRollback, Step: StepSwitching, To: "green", Actor: "ci", StartedAt: t0}
+		}, false, []want{
+			{CheckRollback, Block, "rollback was interrupted (operation 9 by ci"},
 		}},
 		{"contract applied without retirement", func(in *Input) {
 			in.History = append(in.History, Applied{Version: "003", Checksum: "c3", Phase: "contract", FinishedAt: t0.Add(2 * time.Hour)})

@@ -4,6 +4,8 @@ package lint
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -33,6 +35,14 @@ type Options struct {
 	// (a zero value keeps the run's); a set takes the version of its first
 	// file.
 	PerFile func(path string) (parser.Format, int)
+	// Prepare, when set, is called on each parsed file before the rules
+	// run (the migration runner sets the transaction handling it uses).
+	Prepare func(f *parser.File)
+	// KeepTrees keeps the statements' syntax trees in the result, for a
+	// caller that goes on to run the statements.
+	KeepTrees bool
+	// Sums fills Result.Sums with each file's SHA-256.
+	Sums bool
 }
 
 // Result is the outcome of a lint run, files in set order. Its statements
@@ -40,6 +50,9 @@ type Options struct {
 // (Statement.Node is nil).
 type Result struct {
 	Files []*rules.FileResult
+	// Sums are the hex SHA-256 of each file's content, by path (with
+	// Options.Sums).
+	Sums map[string]string
 }
 
 // Count returns the number of unsuppressed findings at or above sev.
@@ -110,10 +123,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	parsed := make([][]*parser.File, len(sets))
 	errs := make([][]error, len(sets))
+	sums := make([][]string, len(sets))
 	var jobs []job
 	for si, s := range sets {
 		parsed[si] = make([]*parser.File, len(s.Files))
 		errs[si] = make([]error, len(s.Files))
+		sums[si] = make([]string, len(s.Files))
 		for fi, p := range s.Files {
 			jobs = append(jobs, job{si, fi, p})
 		}
@@ -143,7 +158,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 					if opts.PerFile != nil && (o.Format == "" || o.Format == parser.FormatAuto) {
 						o.Format, _ = opts.PerFile(j.path)
 					}
-					parsed[j.set][j.idx] = parser.Parse(j.path, data, o)
+					if opts.Sums {
+						sum := sha256.Sum256(data)
+						sums[j.set][j.idx] = hex.EncodeToString(sum[:])
+					}
+					f := parser.Parse(j.path, data, o)
+					if opts.Prepare != nil {
+						opts.Prepare(f)
+					}
+					parsed[j.set][j.idx] = f
 					buf = data
 				}
 				mu.Lock()
@@ -166,6 +189,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}()
 	res := &Result{}
+	if opts.Sums {
+		res.Sums = map[string]string{}
+	}
 	var firstErr error
 	for si := range sets {
 		select {
@@ -187,6 +213,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			firstErr = err
 			continue
 		}
+		for fi, p := range sets[si].Files {
+			if res.Sums != nil {
+				res.Sums[p] = sums[si][fi]
+			}
+		}
 		before := len(res.Files)
 		if changes != nil {
 			res.Files = append(res.Files, r.RunRelease(parsed[si], releaseInfos(sets[si], changes))...)
@@ -197,7 +228,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		// ran keeps a large run's memory (and page faults) down.
 		for _, fr := range res.Files[before:] {
 			for _, st := range fr.Stmts {
-				st.Node = nil
+				if !opts.KeepTrees {
+					st.Node = nil
+				}
 			}
 		}
 		parsed[si] = nil

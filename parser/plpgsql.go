@@ -93,7 +93,6 @@ type plStmt struct {
 	line    int
 	kind    string // "execsql", "perform", "dynexecute"
 	query   string
-	literal bool // dynexecute of one string literal
 }
 
 var ddlWord = regexp.MustCompile(`(?i)\b(alter|create|drop|truncate|rename|grant|revoke|reindex|cluster|vacuum|comment)\b`)

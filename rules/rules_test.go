@@ -87,11 +87,7 @@ func countWants(t *testing.T, dir, id string) (wants, files int) {
 }
 
 func splitIDs(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 // TestRuleCases runs each rule over its folder: every finding must be

@@ -389,7 +389,6 @@ type txTracker struct {
 	stmtTO     bool
 	localLock  bool
 	localStmt  bool
-	implicitOK bool
 }
 
 func newTxTracker(f *parser.File, assume bool) *txTracker {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/gate"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -35,9 +35,15 @@ type Options struct {
 	// Backoff is the first retry delay (doubled each time, with jitter);
 	// default 500ms.
 	Backoff time.Duration
-	// Gate, when set, decides whether contract migrations may run (the
-	// deployment state); by default the retirement records decide.
-	Gate func(ctx context.Context, conn *pgx.Conn) (bool, string, error)
+	// State, when set, returns the deployment state of the service the
+	// migrations belong to (bgmigrate deploy): the decision (gate.Decide)
+	// then lets only the contract migrations of a release every color
+	// that may take traffic runs. Without it the retirements recorded by
+	// bgmigrate retire decide.
+	State func(ctx context.Context, conn *pgx.Conn) (*gate.State, error)
+	// Failpoint, set by fault tests, is called at named points of a run
+	// ("migrate:after-unit"); it may stop the process there.
+	Failpoint func(name string)
 }
 
 func (o *Options) defaults() {
@@ -78,10 +84,11 @@ func (e *LockedError) Error() string {
 
 // StatementError is a statement that failed, with where it is.
 type StatementError struct {
-	Path string
-	Line int
-	SQL  string
-	Err  error
+	Path  string
+	Line  int
+	SQL   string
+	Table string // the table it locks, "" if none
+	Err   error
 }
 
 func (e *StatementError) Error() string {
@@ -119,11 +126,32 @@ func (e *ContractGateError) Error() string {
 		strings.Join(e.Pending, ", "), e.Reason)
 }
 
-// LintError lists error findings that stop a run.
+// LintError lists what stops the pending migrations from being scheduled:
+// error findings, breaking or mixed files, edited or misordered
+// migrations.
 type LintError struct{ Findings []string }
 
 func (e *LintError) Error() string {
-	return "lint errors stop the run (suppress them in the file with -- bgmigrate:ignore rule -- reason once reviewed):\n  " + strings.Join(e.Findings, "\n  ")
+	return "the pending migrations cannot run (a lint finding, once reviewed, is suppressed in the file with -- bgmigrate:ignore rule -- reason):\n  " + strings.Join(e.Findings, "\n  ")
+}
+
+// PartialChangeError is a migration that was applied part way (a file run
+// statement by statement outside a transaction) and changed since: what
+// ran is not what the file now says.
+type PartialChangeError struct {
+	Path, Version string
+	Unit          int    // 1-based
+	Line          int    // where that unit starts now
+	Was           string // the checksum of the file when the unit ran
+}
+
+func (e *PartialChangeError) Error() string {
+	was := ""
+	if e.Was != "" {
+		was = fmt.Sprintf(" (checksum %.12s)", e.Was)
+	}
+	return fmt.Sprintf("%s:%d: migration %s was applied part way and changed since: statement %d ran as the file was then%s, and the file now holds something else there; restore the file as it was so the rest can run, and put the change in a new migration",
+		e.Path, e.Line, e.Version, e.Unit, was)
 }
 
 // Result is what a run applied.
@@ -132,49 +160,9 @@ type Result struct {
 	Skipped []string // contract migrations left for later (phase expand)
 }
 
-// Select returns the pending migrations of the phase, in order, and checks
-// them: lint errors, breaking and mixed files stop the run.
-func Select(pending []*Migration, phase Phase) ([]*Migration, []*Migration, error) {
-	var run, later []*Migration
-	var problems []string
-	for _, m := range pending {
-		for _, fd := range m.Findings {
-			problems = append(problems, fmt.Sprintf("%s:%d:%d: %s [%s]", fd.Path, fd.Span.Start.Line, fd.Span.Start.Column, fd.Message, fd.Rule))
-		}
-		if m.Class.String() == "breaking" || m.Class.String() == "mixed" {
-			problems = append(problems, fmt.Sprintf("%s: a %s migration cannot be scheduled; split it into expand and contract migrations", m.Path, m.Class))
-		}
-		if phase == PhaseExpand && m.Phase() == PhaseContract {
-			later = append(later, m)
-			continue
-		}
-		if phase == PhaseContract && m.Phase() == PhaseExpand {
-			later = append(later, m)
-			continue
-		}
-		run = append(run, m)
-	}
-	if len(problems) > 0 {
-		return nil, nil, &LintError{Findings: problems}
-	}
-	if phase == PhaseExpand {
-		// A contract migration ends what can run before the switch: an
-		// expand that follows it may depend on it.
-		for i, m := range pending {
-			if m.Phase() == PhaseContract {
-				for _, n := range pending[i+1:] {
-					if n.Phase() == PhaseExpand {
-						return nil, nil, fmt.Errorf("%s (expand) comes after pending contract migration %s; apply contract first or reorder the migrations", n.Path, m.Path)
-					}
-				}
-				break
-			}
-		}
-	}
-	return run, later, nil
-}
-
-// Migrate applies the pending migrations of the phase.
+// Migrate applies the pending migrations of the phase that the decision
+// (gate.Decide, see Schedule) lets run now, in order; the ones that wait
+// are listed in Result.Skipped.
 func Migrate(ctx context.Context, conn *pgx.Conn, migs []*Migration, opts Options) (*Result, error) {
 	opts.defaults()
 	if err := acquire(ctx, conn, opts); err != nil {
@@ -184,15 +172,19 @@ func Migrate(ctx context.Context, conn *pgx.Conn, migs []*Migration, opts Option
 	if err := ensureSchema(ctx, conn); err != nil {
 		return nil, err
 	}
-	hist, err := History(ctx, conn)
+	f, hist, err := ReadFacts(ctx, conn, migs)
 	if err != nil {
 		return nil, err
 	}
-	pending, err := Pending(migs, hist)
-	if err != nil {
-		return nil, err
+	if _, err := Pending(migs, hist); err != nil {
+		return nil, err // an applied migration changed
 	}
-	run, later, err := Select(pending, opts.Phase)
+	if opts.State != nil {
+		if f.State, err = opts.State(ctx, conn); err != nil {
+			return nil, err
+		}
+	}
+	run, later, v, err := Schedule(f, migs, opts.Phase, opts.Force, opts.Reason)
 	if err != nil {
 		return nil, err
 	}
@@ -200,25 +192,13 @@ func Migrate(ctx context.Context, conn *pgx.Conn, migs []*Migration, opts Option
 	for _, m := range later {
 		res.Skipped = append(res.Skipped, m.Path)
 	}
-	var contract []string
-	for _, m := range run {
-		if m.Phase() == PhaseContract {
-			contract = append(contract, m.Path)
-		}
-	}
 	forced := ""
-	if len(contract) > 0 {
-		ok, why, err := contractAllowed(ctx, conn, opts)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			if !opts.Force || strings.TrimSpace(opts.Reason) == "" {
-				return nil, &ContractGateError{Reason: why, Pending: contract}
-			}
-			forced = opts.Reason
-			fmt.Fprintf(opts.Log, "contract forced: %s (%s)\n", opts.Reason, why)
-		}
+	if v.Forced {
+		forced = opts.Reason
+		fmt.Fprintf(opts.Log, "contract forced: %s\n", opts.Reason)
+	}
+	for _, w := range v.Wait {
+		fmt.Fprintf(opts.Log, "%s waits: %s\n", w.Migration.Path, w.Reason)
 	}
 	for _, m := range run {
 		reason := ""
@@ -229,8 +209,15 @@ func Migrate(ctx context.Context, conn *pgx.Conn, migs []*Migration, opts Option
 			return res, err
 		}
 		res.Applied = append(res.Applied, m.Path)
+		opts.failpoint("migrate:after-migration")
 	}
 	return res, nil
+}
+
+func (o *Options) failpoint(name string) {
+	if o.Failpoint != nil {
+		o.Failpoint(name)
+	}
 }
 
 func acquire(ctx context.Context, conn *pgx.Conn, opts Options) error {
@@ -326,33 +313,6 @@ func LockHolder(ctx context.Context, conn *pgx.Conn) (string, error) {
 	return fmt.Sprintf("pid %d (%s, user %s from %s, connected %s ago)", pid, app, user, addr, age.Round(time.Second)), nil
 }
 
-// contractAllowed reports whether the old color has been retired since the
-// last expand migration.
-func contractAllowed(ctx context.Context, conn *pgx.Conn, opts Options) (bool, string, error) {
-	if opts.Gate != nil {
-		return opts.Gate(ctx, conn)
-	}
-	return RetirementGate(ctx, conn)
-}
-
-// RetirementGate is the default contract gate: contract migrations may run
-// once a retirement was recorded after the last expand migration.
-// The runner's tables must exist.
-func RetirementGate(ctx context.Context, conn *pgx.Conn) (bool, string, error) {
-	var lastExpand, lastRetire *time.Time
-	if err := conn.QueryRow(ctx, `SELECT (SELECT max(finished_at) FROM bgmigrate.history WHERE phase = 'expand'),
-		(SELECT max(retired_at) FROM bgmigrate.retirements)`).Scan(&lastExpand, &lastRetire); err != nil {
-		return false, "", err
-	}
-	switch {
-	case lastExpand == nil:
-		return true, "", nil // nothing was ever deployed with bgmigrate: there is no old color
-	case lastRetire != nil && lastRetire.After(*lastExpand):
-		return true, "", nil
-	}
-	return false, fmt.Sprintf("expand migrations were applied at %s and no retirement was recorded since", lastExpand.Format(time.RFC3339)), nil
-}
-
 // Retire records that the old color is gone, so contract migrations may run.
 func Retire(ctx context.Context, conn *pgx.Conn, color, by, reason string) error {
 	if err := ensureSchema(ctx, conn); err != nil {
@@ -365,9 +325,17 @@ func Retire(ctx context.Context, conn *pgx.Conn, color, by, reason string) error
 func apply(ctx context.Context, conn *pgx.Conn, m *Migration, opts Options, forced string) error {
 	start := time.Now()
 	fmt.Fprintf(opts.Log, "applying %s (%s)\n", m.Path, m.Phase())
+	for _, n := range m.Notes {
+		fmt.Fprintf(opts.Log, "  %s\n", n)
+	}
 	done, err := progress(ctx, conn, m.Version)
 	if err != nil {
 		return err
+	}
+	for i, u := range m.Units {
+		if p, ok := done[i]; ok && p.hash != "" && p.hash != u.Hash() {
+			return &PartialChangeError{Path: m.Path, Version: m.Version, Unit: i + 1, Line: u.Steps[0].Line, Was: p.checksum}
+		}
 	}
 	record := func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO bgmigrate.history (version, name, checksum, phase, started_at, finished_at, duration_ms, applied_by, deployment, forced_reason)
@@ -380,7 +348,7 @@ func apply(ctx context.Context, conn *pgx.Conn, m *Migration, opts Options, forc
 		return err
 	}
 	for i, u := range m.Units {
-		if done[i] {
+		if p, ok := done[i]; ok && p.finished {
 			fmt.Fprintf(opts.Log, "  unit %d already applied by an earlier run\n", i+1)
 			continue
 		}
@@ -401,13 +369,13 @@ func apply(ctx context.Context, conn *pgx.Conn, m *Migration, opts Options, forc
 					if last {
 						return record(tx)
 					}
-					return markDone(ctx, tx, m.Version, i)
+					return markDone(ctx, tx, m, i, u)
 				})
 			})
 		case len(u.Steps) == 1 && u.Steps[0].Backfill != nil:
-			err = backfill(ctx, conn, m, i, u.Steps[0], opts)
+			err = backfill(ctx, conn, m, i, u, opts)
 			if err == nil {
-				err = finishUnit(ctx, conn, m, i, last, record)
+				err = finishUnit(ctx, conn, m, i, u, last, record)
 			}
 		default:
 			s := u.Steps[0]
@@ -417,7 +385,7 @@ func apply(ctx context.Context, conn *pgx.Conn, m *Migration, opts Options, forc
 				}
 				defer resetTimeouts(conn)
 				if s.Index != "" {
-					skip, err := prepareIndex(ctx, conn, s.Index, opts)
+					skip, err := prepareIndex(ctx, conn, s, opts)
 					if err != nil || skip {
 						return err
 					}
@@ -425,11 +393,15 @@ func apply(ctx context.Context, conn *pgx.Conn, m *Migration, opts Options, forc
 				return execStep(ctx, conn, m, s, opts)
 			})
 			if err == nil {
-				err = finishUnit(ctx, conn, m, i, last, record)
+				opts.failpoint("migrate:after-statement")
+				err = finishUnit(ctx, conn, m, i, u, last, record)
 			}
 		}
 		if err != nil {
 			return err
+		}
+		if !last {
+			opts.failpoint("migrate:after-unit")
 		}
 	}
 	if len(m.Units) == 0 {
@@ -441,12 +413,12 @@ func apply(ctx context.Context, conn *pgx.Conn, m *Migration, opts Options, forc
 	return nil
 }
 
-func finishUnit(ctx context.Context, conn *pgx.Conn, m *Migration, i int, last bool, record func(pgx.Tx) error) error {
+func finishUnit(ctx context.Context, conn *pgx.Conn, m *Migration, i int, u Unit, last bool, record func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if last {
 			return record(tx)
 		}
-		return markDone(ctx, tx, m.Version, i)
+		return markDone(ctx, tx, m, i, u)
 	})
 }
 
@@ -472,7 +444,7 @@ func resetTimeouts(conn *pgx.Conn) {
 func execStep(ctx context.Context, e execer, m *Migration, s Step, opts Options) error {
 	t := time.Now()
 	if _, err := e.Exec(ctx, s.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
-		return &StatementError{Path: m.Path, Line: s.Line, SQL: s.SQL, Err: err}
+		return &StatementError{Path: m.Path, Line: s.Line, SQL: s.SQL, Table: s.Table, Err: err}
 	}
 	fmt.Fprintf(opts.Log, "  %s:%d %s (%s) %s\n", m.Path, s.Line, s.Tag, lockText(s), time.Since(t).Round(time.Millisecond))
 	return nil
@@ -485,47 +457,67 @@ func lockText(s Step) string {
 	return s.Lock.String() + " on " + s.Table
 }
 
-func progress(ctx context.Context, conn *pgx.Conn, version string) (map[int]bool, error) {
-	rows, err := conn.Query(ctx, `SELECT step FROM bgmigrate.progress WHERE version = $1 AND last_key IS NULL`, version)
+// unitProgress is a unit an earlier run applied (finished) or started (a
+// backfill part way), with the hash of its statements and the file's
+// checksum then.
+type unitProgress struct {
+	finished       bool
+	hash, checksum string
+}
+
+func progress(ctx context.Context, conn *pgx.Conn, version string) (map[int]unitProgress, error) {
+	rows, err := conn.Query(ctx, `SELECT step, last_key IS NULL, coalesce(unit_hash, ''), coalesce(checksum, '') FROM bgmigrate.progress WHERE version = $1`, version)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	done := map[int]bool{}
+	done := map[int]unitProgress{}
 	for rows.Next() {
 		var s int
-		if err := rows.Scan(&s); err != nil {
+		var p unitProgress
+		if err := rows.Scan(&s, &p.finished, &p.hash, &p.checksum); err != nil {
 			return nil, err
 		}
-		done[s] = true
+		done[s] = p
 	}
 	return done, rows.Err()
 }
 
-func markDone(ctx context.Context, e execer, version string, unit int) error {
-	_, err := e.Exec(ctx, `INSERT INTO bgmigrate.progress (version, step) VALUES ($1, $2)
-		ON CONFLICT (version, step) DO UPDATE SET last_key = NULL, updated_at = now()`, version, unit)
+func markDone(ctx context.Context, e execer, m *Migration, unit int, u Unit) error {
+	_, err := e.Exec(ctx, `INSERT INTO bgmigrate.progress (version, step, unit_hash, checksum) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (version, step) DO UPDATE SET last_key = NULL, unit_hash = excluded.unit_hash, checksum = excluded.checksum, updated_at = now()`,
+		m.Version, unit, u.Hash(), m.Checksum)
 	return err
 }
 
 // prepareIndex handles a CREATE INDEX CONCURRENTLY that an earlier run may
 // have started: an INVALID index is dropped so it can be built again; a
-// valid one means the build finished and the step is skipped.
-func prepareIndex(ctx context.Context, conn *pgx.Conn, name string, opts Options) (skip bool, err error) {
-	var valid *bool
-	err = conn.QueryRow(ctx, `SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)`, name).Scan(&valid)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && valid == nil) {
+// valid one means the build finished and the step is skipped. The index
+// is looked up by its exact name among the indexes of its table (the
+// table as the statement names it, so one outside search_path is found).
+func prepareIndex(ctx context.Context, conn *pgx.Conn, s Step, opts Options) (skip bool, err error) {
+	table := pgx.Identifier{s.IndexTable.Name}
+	if s.IndexTable.Schema != "" {
+		table = pgx.Identifier{s.IndexTable.Schema, s.IndexTable.Name}
+	}
+	var valid bool
+	var schema string
+	err = conn.QueryRow(ctx, `SELECT i.indisvalid, n.nspname FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relname = $1 AND i.indrelid = to_regclass($2)`, s.Index, table.Sanitize()).Scan(&valid, &schema)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	if *valid {
+	name := pgx.Identifier{schema, s.Index}.Sanitize()
+	if valid {
 		fmt.Fprintf(opts.Log, "  index %s already exists and is valid: skipped\n", name)
 		return true, nil
 	}
 	fmt.Fprintf(opts.Log, "  index %s is INVALID (a concurrent build failed): dropping it to build it again\n", name)
-	_, err = conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	_, err = conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+name)
 	return false, err
 }
 
@@ -565,7 +557,9 @@ func blockers(ctx context.Context, conn *pgx.Conn, table string) []Blocker {
 }
 
 // retry runs fn, trying again with exponential backoff and jitter while it
-// fails on lock_timeout (SQLSTATE 55P03).
+// fails on lock_timeout (SQLSTATE 55P03). The statement that waited (the
+// one fn's *StatementError names, else s) is the one reported, with the
+// sessions holding locks on its table.
 func retry(ctx context.Context, conn *pgx.Conn, m *Migration, s Step, opts Options, fn func() error) error {
 	delay := opts.Backoff
 	var last []Blocker
@@ -574,12 +568,17 @@ func retry(ctx context.Context, conn *pgx.Conn, m *Migration, s Step, opts Optio
 		if err == nil || !isLockTimeout(err) {
 			return err
 		}
-		last = blockers(ctx, conn, s.Table)
+		line, table := s.Line, s.Table
+		var se *StatementError
+		if errors.As(err, &se) {
+			line, table = se.Line, se.Table
+		}
+		last = blockers(ctx, conn, table)
 		if attempt > opts.Retries {
-			return &LockTimeoutError{Path: m.Path, Line: s.Line, Tries: attempt, Blockers: last}
+			return &LockTimeoutError{Path: m.Path, Line: line, Tries: attempt, Blockers: last}
 		}
 		wait := delay/2 + time.Duration(rand.Int64N(int64(delay)))
-		fmt.Fprintf(opts.Log, "  %s:%d lock not granted within %s (try %d of %d); retrying in %s\n", m.Path, s.Line, opts.LockTimeout, attempt, opts.Retries+1, wait.Round(time.Millisecond))
+		fmt.Fprintf(opts.Log, "  %s:%d lock not granted within %s (try %d of %d); retrying in %s\n", m.Path, line, opts.LockTimeout, attempt, opts.Retries+1, wait.Round(time.Millisecond))
 		for _, b := range last {
 			fmt.Fprintf(opts.Log, "    blocked by %s\n", b)
 		}
@@ -604,5 +603,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-var _ = parser.FormatPlain

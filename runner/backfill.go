@@ -14,7 +14,8 @@ import (
 // backfill runs an UPDATE in ranges of the table's integer primary key,
 // one transaction per batch, recording the last key done so a rerun after
 // a crash resumes where it stopped.
-func backfill(ctx context.Context, conn *pgx.Conn, m *Migration, unit int, s Step, opts Options) error {
+func backfill(ctx context.Context, conn *pgx.Conn, m *Migration, unit int, u Unit, opts Options) error {
+	s := u.Steps[0]
 	b := s.Backfill
 	table := b.Table
 	if table == "" {
@@ -71,8 +72,9 @@ func backfill(ctx context.Context, conn *pgx.Conn, m *Migration, unit int, s Ste
 					return &StatementError{Path: m.Path, Line: s.Line, SQL: s.SQL, Err: err}
 				}
 				rows += tag.RowsAffected()
-				_, err = tx.Exec(ctx, `INSERT INTO bgmigrate.progress (version, step, last_key) VALUES ($1, $2, $3)
-					ON CONFLICT (version, step) DO UPDATE SET last_key = excluded.last_key, updated_at = now()`, m.Version, unit, hi)
+				_, err = tx.Exec(ctx, `INSERT INTO bgmigrate.progress (version, step, last_key, unit_hash, checksum) VALUES ($1, $2, $3, $4, $5)
+					ON CONFLICT (version, step) DO UPDATE SET last_key = excluded.last_key, unit_hash = excluded.unit_hash,
+						checksum = excluded.checksum, updated_at = now()`, m.Version, unit, hi, u.Hash(), m.Checksum)
 				return err
 			})
 		})

@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS bgmigrate.progress (
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (version, step)
 );
+ALTER TABLE bgmigrate.progress ADD COLUMN IF NOT EXISTS unit_hash text;
+ALTER TABLE bgmigrate.progress ADD COLUMN IF NOT EXISTS checksum text;
 CREATE TABLE IF NOT EXISTS bgmigrate.retirements (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     color      text,

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
+	"github.com/bgmigrate/bgmigrate/lint"
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/phases"
 	"github.com/bgmigrate/bgmigrate/rules"
@@ -46,6 +48,9 @@ type Migration struct {
 	File     *parser.File
 	Findings []rules.Finding // unsuppressed error findings
 	Units    []Unit
+	// Notes say what the runner does differently from the file (a SET
+	// lock_timeout it leaves out: it sets the timeouts itself).
+	Notes []string
 }
 
 // Unit is what runs as one: a transaction of several statements, or one
@@ -53,6 +58,17 @@ type Migration struct {
 type Unit struct {
 	Tx    bool
 	Steps []Step
+}
+
+// Hash identifies the statements of a unit: a rerun resumes after the
+// units an earlier run finished only while their statements are the same.
+func (u Unit) Hash() string {
+	h := sha256.New()
+	for _, s := range u.Steps {
+		h.Write([]byte(s.SQL))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // Step is one statement.
@@ -65,9 +81,10 @@ type Step struct {
 	Table string
 	// NonTx statements run alone in autocommit mode.
 	NonTx bool
-	// Index is set for CREATE INDEX CONCURRENTLY: an INVALID index left by
-	// a failed build is dropped and built again.
-	Index string
+	// Index and IndexTable are set for CREATE INDEX CONCURRENTLY: an
+	// INVALID index left by a failed build is dropped and built again.
+	Index      string
+	IndexTable parser.QName
 	// Backfill, when set, runs an UPDATE in primary-key batches.
 	Backfill *Backfill
 }
@@ -79,47 +96,65 @@ type Backfill struct {
 	Sleep string
 }
 
+// LoadOptions say which migrations to load and how to lint them.
+type LoadOptions struct {
+	// Dirs are the migration directories.
+	Dirs []string
+	// Rules configure the lint; the timeout rules are always off (the
+	// runner sets lock_timeout and statement_timeout itself).
+	Rules rules.Config
+	// Exclude leaves out the files it returns true for; PerFile gives a
+	// file's tool format and PostgreSQL version (see lint.Options).
+	Exclude func(path string) bool
+	PerFile func(path string) (parser.Format, int)
+}
+
 // Load reads the migrations of a directory in the order their tool applies
 // them, lints them and groups their statements into units.
 func Load(ctx context.Context, dir string, cfg rules.Config) ([]*Migration, error) {
-	sets, err := parser.Collect([]string{dir})
-	if err != nil {
-		return nil, err
+	return LoadWith(ctx, LoadOptions{Dirs: []string{dir}, Rules: cfg})
+}
+
+// LoadWith reads migrations through the lint pipeline (lint.Run), the one
+// bgmigrate lint uses, so the configuration's rules, severities, formats
+// and exclusions apply the same way, and groups their statements into
+// units.
+func LoadWith(ctx context.Context, o LoadOptions) ([]*Migration, error) {
+	cfg := o.Rules
+	cfg.Exclude = append(slices.Clone(cfg.Exclude), "require-lock-timeout", "require-statement-timeout")
+	for _, d := range o.Dirs {
+		if st, err := os.Stat(d); err != nil {
+			return nil, fmt.Errorf("migrations directory: %w", err)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("migrations directory %s: not a directory", d)
+		}
 	}
-	// The runner sets lock_timeout and statement_timeout itself.
-	cfg.Exclude = append(cfg.Exclude, "require-lock-timeout", "require-statement-timeout")
-	runner, err := rules.NewRunner(cfg)
+	res, err := lint.Run(ctx, lint.Options{
+		Paths: o.Dirs, Rules: cfg, Exclude: o.Exclude, PerFile: o.PerFile, KeepTrees: true, Sums: true,
+		// bgmigrate runs each file the way its own runner does, whatever
+		// tool the file was written for.
+		Prepare: func(f *parser.File) { f.Tx = parser.AutoTx(f) },
+	})
 	if err != nil {
 		return nil, err
 	}
 	var out []*Migration
-	for _, s := range sets {
-		var files []*parser.File
-		sums := map[string]string{}
-		for _, p := range s.Files {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", p, err)
+	for _, fr := range res.Files {
+		m := &Migration{Path: fr.File.Path, Checksum: res.Sums[fr.File.Path], Class: fr.Class, File: fr.File}
+		m.Version, m.Name = versionName(fr.File)
+		for _, fd := range fr.Findings {
+			if fd.Suppressed == nil && fd.Severity == rules.Error {
+				m.Findings = append(m.Findings, fd)
 			}
-			sum := sha256.Sum256(data)
-			sums[p] = hex.EncodeToString(sum[:])
-			f := parser.Parse(p, data, parser.SideOptions(p))
-			// bgmigrate runs each file the way its own runner does, whatever
-			// tool the file was written for.
-			f.Tx = parser.AutoTx(f)
-			files = append(files, f)
 		}
-		for _, res := range runner.RunSet(files) {
-			m := &Migration{Path: res.File.Path, Checksum: sums[res.File.Path], Class: res.Class, File: res.File}
-			m.Version, m.Name = versionName(res.File)
-			for _, fd := range res.Findings {
-				if fd.Suppressed == nil && fd.Severity == rules.Error {
-					m.Findings = append(m.Findings, fd)
-				}
+		v := cfg.PGVersion
+		if o.PerFile != nil {
+			if _, pv := o.PerFile(fr.File.Path); pv != 0 {
+				v = pv
 			}
-			m.Units = units(res, cfg.PGVersion)
-			out = append(out, m)
 		}
+		m.Units, m.Notes = units(fr, v)
+		out = append(out, m)
 	}
 	seen := map[string]string{}
 	for _, m := range out {
@@ -154,7 +189,7 @@ func versionName(f *parser.File) (string, string) {
 // for the file unless it holds statements that cannot run in one or its
 // tool turns transactions off; then every statement runs on its own, and
 // explicit BEGIN … COMMIT blocks stay together.
-func units(res *rules.FileResult, pgVersion int) []Unit {
+func units(res *rules.FileResult, pgVersion int) ([]Unit, []string) {
 	f := res.File
 	tx := f.Tx != parser.TxNone
 	for _, st := range f.Statements {
@@ -179,15 +214,23 @@ func units(res *rules.FileResult, pgVersion int) []Unit {
 		}
 	}
 	var out []Unit
+	var notes []string
 	var cur *Unit
 	explicit := false
 	for i, st := range f.Statements {
+		if p, ok := st.Node.(*parser.SetParam); ok && (p.Name == "lock_timeout" || p.Name == "statement_timeout") {
+			// The runner sets both for every statement (--lock-timeout,
+			// --statement-timeout); the file's value would silently win.
+			notes = append(notes, fmt.Sprintf("%s:%d: %s is not run: bgmigrate sets %s itself for every statement (--lock-timeout, --statement-timeout, or deploy.lock_timeout and deploy.statement_timeout)",
+				f.Path, st.Span.Start.Line, oneLine(st.Text), p.Name))
+			continue
+		}
 		step := Step{SQL: st.Text, Line: st.Span.Start.Line, Tag: st.Tag, NonTx: nonTransactional(st, pgVersion), Backfill: backfills[i]}
 		if s := infos[i]; s != nil {
 			step.Class, step.Lock, step.Table = s.Class, s.Info.Lock, s.Info.Table
 		}
 		if ci, ok := st.Node.(*parser.CreateIndex); ok && ci.Concurrently {
-			step.Index = ci.Name
+			step.Index, step.IndexTable = ci.Name, ci.Table
 		}
 		if tr, ok := st.Node.(*parser.Transaction); ok {
 			// The runner manages transactions itself.
@@ -215,7 +258,7 @@ func units(res *rules.FileResult, pgVersion int) []Unit {
 			out = append(out, Unit{Tx: !step.NonTx && step.Backfill == nil, Steps: []Step{step}})
 		}
 	}
-	return out
+	return out, notes
 }
 
 // Transactional reports whether the whole migration runs in one transaction.

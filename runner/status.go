@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"github.com/bgmigrate/bgmigrate/gate"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -19,11 +21,18 @@ type Status struct {
 	ContractReason  string
 }
 
-// ReadStatus compares the directory's migrations with the history.
+// ReadStatus compares the directory's migrations with the history and
+// asks the decision (gate.Decide) whether contract migrations may run,
+// with the deployment state opts.State returns, if any.
 func ReadStatus(ctx context.Context, conn *pgx.Conn, migs []*Migration, opts Options) (*Status, error) {
-	hist, err := History(ctx, conn)
+	f, hist, err := ReadFacts(ctx, conn, migs)
 	if err != nil {
 		return nil, err
+	}
+	if opts.State != nil {
+		if f.State, err = opts.State(ctx, conn); err != nil {
+			return nil, err
+		}
 	}
 	st := &Status{Applied: hist}
 	st.Pending, err = Pending(migs, hist)
@@ -33,13 +42,15 @@ func ReadStatus(ctx context.Context, conn *pgx.Conn, migs []*Migration, opts Opt
 	if st.LockHolder, err = LockHolder(ctx, conn); err != nil {
 		return nil, err
 	}
-	if hist != nil {
-		st.ContractAllowed, st.ContractReason, err = contractAllowed(ctx, conn, opts)
-		if err != nil {
-			return nil, err
+	v := gate.Decide(f, gate.Action{Kind: gate.ContractStatus})
+	st.ContractAllowed = v.Allow
+	st.ContractReason = v.Reason()
+	if v.Allow && len(v.Wait) > 0 {
+		var parts []string
+		for _, w := range v.Wait {
+			parts = append(parts, w.Migration.Version+": "+w.Reason)
 		}
-	} else {
-		st.ContractAllowed = true
+		st.ContractReason = strings.Join(parts, "; ")
 	}
 	return st, nil
 }

@@ -34,8 +34,10 @@ CREATE TABLE IF NOT EXISTS bgmigrate.deployments (
     schema_version text,
     deployed_at    timestamptz NOT NULL DEFAULT now(),
     activated_at   timestamptz,
-    retired_at     timestamptz
+    retired_at     timestamptz,
+    stopped_at     timestamptz
 );
+ALTER TABLE bgmigrate.deployments ADD COLUMN IF NOT EXISTS stopped_at timestamptz;
 -- A color holds at most one live deployment of a service: deploying onto a
 -- color that still runs (or stands by with) another version is refused.
 CREATE UNIQUE INDEX IF NOT EXISTS deployments_live_color
@@ -58,6 +60,25 @@ CREATE TABLE IF NOT EXISTS bgmigrate.events (
     detail  jsonb
 );
 CREATE INDEX IF NOT EXISTS events_service ON bgmigrate.events (service, id);
+-- Every command that changes traffic or state opens an operation (its
+-- intent) before acting and closes it with its outcome after; one left
+-- open was interrupted. A service has at most one open operation.
+CREATE TABLE IF NOT EXISTS bgmigrate.operations (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    service     text NOT NULL,
+    action      text NOT NULL,
+    step        text NOT NULL,
+    deployment  bigint,
+    target      bigint,
+    from_color  text,
+    to_color    text,
+    actor       text NOT NULL,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    outcome     text
+);
+CREATE UNIQUE INDEX IF NOT EXISTS operations_open ON bgmigrate.operations (service) WHERE finished_at IS NULL;
 CREATE OR REPLACE FUNCTION bgmigrate.events_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -117,13 +138,45 @@ const (
 	RolledBack Status = "rolled_back" // was active, traffic went back to the previous one
 )
 
-// transitions lists the statuses each status may move to.
+// transitions lists the statuses each status may move to. Ready goes to
+// RolledBack when it took traffic without the switch being recorded (its
+// deploy was killed) and traffic went back.
 var transitions = map[Status][]Status{
 	Deploying: {Ready, Failed},
-	Ready:     {Active, Failed},
+	Ready:     {Active, Failed, RolledBack},
 	Active:    {Draining, RolledBack},
-	Draining:  {Standby, Active},
+	Draining:  {Standby, Active, RolledBack},
 	Standby:   {Retired, Active},
+}
+
+// Path returns the statuses a deployment moves through from one status to
+// another, to excluded, along the allowed transitions (the shortest
+// path); nil when to cannot be reached, empty when from is to.
+func Path(from, to Status) []Status {
+	if from == to {
+		return []Status{}
+	}
+	prev := map[Status]Status{from: ""}
+	queue := []Status{from}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, n := range transitions[s] {
+			if _, seen := prev[n]; seen {
+				continue
+			}
+			prev[n] = s
+			if n == to {
+				var out []Status
+				for c := to; c != from; c = prev[c] {
+					out = append([]Status{c}, out...)
+				}
+				return out
+			}
+			queue = append(queue, n)
+		}
+	}
+	return nil
 }
 
 // CanTransition reports whether a deployment may move from one status to
@@ -149,6 +202,7 @@ type Deployment struct {
 	DeployedAt    time.Time
 	ActivatedAt   time.Time
 	RetiredAt     time.Time
+	StoppedAt     time.Time // its scale-down hook ran
 }
 
 // TrafficRule is where a service's traffic goes: Percent of it to Color,
@@ -262,12 +316,12 @@ func appendEvent(ctx context.Context, q interface {
 	return nil
 }
 
-const deploymentCols = `id, service, version, color, status, coalesce(schema_version, ''), deployed_at, activated_at, retired_at`
+const deploymentCols = `id, service, version, color, status, coalesce(schema_version, ''), deployed_at, activated_at, retired_at, stopped_at`
 
 func scanDeployment(row pgx.Row) (*Deployment, error) {
 	var d Deployment
-	var activated, retired *time.Time
-	if err := row.Scan(&d.ID, &d.Service, &d.Version, &d.Color, &d.Status, &d.SchemaVersion, &d.DeployedAt, &activated, &retired); err != nil {
+	var activated, retired, stopped *time.Time
+	if err := row.Scan(&d.ID, &d.Service, &d.Version, &d.Color, &d.Status, &d.SchemaVersion, &d.DeployedAt, &activated, &retired, &stopped); err != nil {
 		return nil, err
 	}
 	if activated != nil {
@@ -275,6 +329,9 @@ func scanDeployment(row pgx.Row) (*Deployment, error) {
 	}
 	if retired != nil {
 		d.RetiredAt = *retired
+	}
+	if stopped != nil {
+		d.StoppedAt = *stopped
 	}
 	return &d, nil
 }
@@ -608,3 +665,7 @@ func byColor(ctx context.Context, conn *pgx.Conn, which, query, service string) 
 	}
 	return out, nil
 }
+
+// Final reports whether a deployment in status s is over: retired, failed
+// or rolled back.
+func Final(s Status) bool { return s == Retired || s == Failed || s == RolledBack }

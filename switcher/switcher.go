@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -62,6 +63,53 @@ type Weighted interface {
 	SetWeights(ctx context.Context, color Color, percent int) error
 	// Weights returns the share of traffic each color receives, in percent.
 	Weights(ctx context.Context) (map[Color]int, error)
+}
+
+// Inspector is a switcher that keeps the color in more than one place:
+// HAProxy's map mode holds it in the running process and in the map file a
+// reload or restart reads. A process killed part way through a switch can
+// leave them naming different colors.
+type Inspector interface {
+	// Places reads the color from every place, the one that routes the
+	// traffic now first.
+	Places(ctx context.Context) ([]Place, error)
+	// Repair makes every place agree with the first.
+	Repair(ctx context.Context) error
+}
+
+// Place is one place a load balancer keeps the color in.
+type Place struct {
+	Name  string // "the map file /etc/haproxy/color.map"
+	Value string // what it holds ("app_green")
+	Color Color  // the color Value names, "" when neither
+}
+
+// Disagreement describes places that do not all name the color of the
+// first; "" when they agree.
+func Disagreement(places []Place) string {
+	if len(places) < 2 {
+		return ""
+	}
+	var parts []string
+	for _, p := range places[1:] {
+		if p.Color != places[0].Color || p.Value != places[0].Value {
+			parts = append(parts, fmt.Sprintf("%s names %s", p.Name, orValue(p)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s names %s but %s", places[0].Name, orValue(places[0]), strings.Join(parts, " and "))
+}
+
+func orValue(p Place) string {
+	switch {
+	case p.Color != "":
+		return fmt.Sprintf("%s (%s)", p.Color, p.Value)
+	case p.Value == "":
+		return "nothing"
+	}
+	return fmt.Sprintf("%q, neither color", p.Value)
 }
 
 // Opener opens a switcher from its URL.

@@ -136,7 +136,6 @@ type stepTimes struct {
 	mu    sync.Mutex
 	last  map[string]deploy.Event
 	on    func(deploy.Event)
-	print bool
 }
 
 func (s *stepTimes) Event(e deploy.Event) {
@@ -184,7 +183,7 @@ func deployCycle(b *testing.B) {
 	green := testapp.Start(b, "green", "v0", opts)
 	lb := lbtest.HAProxy(b, blue.Addr, green.Addr)
 	bin := testapp.Binary(b)
-	window := 5 * time.Second
+	window, drain := 5*time.Second, 2*time.Second
 	rate := 0.2
 	cfg := &config.Deploy{
 		Service: "shop", DatabaseURL: dbURL, Switcher: lb.Switcher,
@@ -197,7 +196,7 @@ func deployCycle(b *testing.B) {
 		Smoke:      []config.Check{{Path: "/", Status: 200}},
 		WarmUp:     config.WarmUp{Requests: 100, Rate: 200},
 		Confidence: config.Confidence{Window: &window, Interval: 100 * time.Millisecond, Path: "/", Probes: 5, MaxErrorRate: &rate},
-		Drain:      2 * time.Second,
+		Drain:      &drain,
 	}
 	deploy.ApplyDefaults(cfg)
 	sw, err := switcher.Open(ctx, cfg.Switcher)
@@ -250,8 +249,8 @@ func deployCycle(b *testing.B) {
 	rollbackTook := run("rollback", func(d *deploy.Deployer) error { return d.Rollback(ctx) })
 	rollback := times.get("rollback")
 	redeployTook := run("redeploy v2", func(d *deploy.Deployer) error { return d.Deploy(ctx, deploy.DeployOptions{Version: "v2"}) })
-	run("retire", func(d *deploy.Deployer) error { return d.Retire(ctx) })
-	contractTook := run("contract", func(d *deploy.Deployer) error { return d.Contract(ctx, deploy.ContractOptions{}) })
+	run("retire", func(d *deploy.Deployer) error { return d.Retire(ctx, "") })
+	contractTook := run("contract", func(d *deploy.Deployer) error { _, err := d.Contract(ctx, deploy.ContractOptions{}); return err })
 	time.Sleep(500 * time.Millisecond)
 	ok, failed, served, errs := l.snapshot()
 	b.StopTimer()

@@ -23,7 +23,6 @@ import (
 	"github.com/bgmigrate/bgmigrate/phases"
 	"github.com/bgmigrate/bgmigrate/runner"
 	"github.com/bgmigrate/bgmigrate/state"
-	"github.com/bgmigrate/bgmigrate/switcher"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -77,6 +76,24 @@ type CollectOptions struct {
 	// Deployment is the deployment being gated (by bgmigrate deploy); it
 	// is not reported as unfinished.
 	Deployment int64
+	// State, when set, is the deployment state the caller read already
+	// (bgmigrate deploy, with the load balancer's traffic); Service is
+	// then not read again.
+	State *gate.State
+	// Old and New, when set, are the colors' catalogs replayed already
+	// (a deploy's plan); they are not replayed again.
+	Old, New *gate.Catalog
+	// Failpoint, set by fault tests, is passed to the Replayer.
+	Failpoint func(name string)
+}
+
+// Prefix returns the positions 0 to n-1.
+func Prefix(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // Timing says where Collect spent its time.
@@ -99,28 +116,25 @@ func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (gate.Input,
 	if err != nil {
 		return gate.Input{}, tm, fmt.Errorf("read history: %w", err)
 	}
-	var deps *gate.Deployments
-	if o.Service != "" {
-		var activeSchema string
-		if deps, activeSchema, err = readDeployments(ctx, live, o.Service, o.Deployment); err != nil {
+	st := o.State
+	if st == nil && o.Service != "" {
+		if st, err = ReadState(ctx, live, o.Service); err != nil {
 			return gate.Input{}, tm, err
 		}
-		if o.OldVersion == "" && activeSchema != "" && o.Stage != gate.PreContract {
-			o.OldVersion = activeSchema
+	}
+	if st != nil && o.OldVersion == "" && o.Stage != gate.PreContract {
+		if d := activeDeployment(st); d != nil && d.SchemaVersion != "" {
+			o.OldVersion = d.SchemaVersion
 		}
 	}
 	oldV, newV, err := DefaultVersions(o.Migrations, hist, o.OldVersion, o.NewVersion)
 	if err != nil {
 		return gate.Input{}, tm, err
 	}
-	in := gate.Input{Stage: o.Stage, OldVersion: oldV, NewVersion: newV, MaxTransactionAge: o.MaxTransactionAge, Deployments: deps}
-	for _, m := range o.Migrations {
-		in.Migrations = append(in.Migrations, fromRunner(m))
-	}
-	for _, a := range hist {
-		in.History = append(in.History, gate.Applied{Version: a.Version, Checksum: a.Checksum, Phase: a.Phase, FinishedAt: a.FinishedAt, ForcedReason: a.ForcedReason})
-	}
-	if in.Retirements, err = retirements(ctx, live); err != nil {
+	in := gate.Input{Stage: o.Stage, OldVersion: oldV, NewVersion: newV, MaxTransactionAge: o.MaxTransactionAge, State: st, Gated: o.Deployment}
+	in.Migrations = runner.GateMigrations(o.Migrations)
+	in.History = runner.GateHistory(hist)
+	if in.Retirements, err = runner.Retirements(ctx, live); err != nil {
 		return gate.Input{}, tm, err
 	}
 	if in.Live, err = ReadCatalog(ctx, live, o.Schemas); err != nil {
@@ -132,15 +146,33 @@ func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (gate.Input,
 	tm.Live = time.Since(start)
 
 	start = time.Now()
+	if o.Old != nil && o.New != nil {
+		in.Old, in.New = o.Old, o.New
+		return in, tm, nil
+	}
 	oldIdx, _ := gate.VersionIndex(in.Migrations, oldV)
 	newIdx, _ := gate.VersionIndex(in.Migrations, newV)
-	cats, err := Replay(ctx, o.DevURL, o.Migrations, []int{oldIdx + 1, newIdx + 1}, o.Schemas, log)
+	if oldIdx > newIdx {
+		return gate.Input{}, tm, &VersionError{Flag: "new", Reason: "comes before the old version in the directory"}
+	}
+	cats, err := Replayer{DevURL: o.DevURL, Schemas: o.Schemas, Log: log, Failpoint: o.Failpoint}.Sets(ctx, o.Migrations, [][]int{Prefix(oldIdx + 1), Prefix(newIdx + 1)})
 	tm.Replay = time.Since(start)
 	if err != nil {
 		return gate.Input{}, tm, err
 	}
 	in.Old, in.New = cats[0], cats[1]
 	return in, tm, nil
+}
+
+func activeDeployment(st *gate.State) *gate.Deployment {
+	var out *gate.Deployment
+	for i := range st.Deployments {
+		d := &st.Deployments[i]
+		if d.Status == gate.StatusActive && (out == nil || d.ID > out.ID) && (st.Traffic.Active == "" || d.Color == st.Traffic.Active) {
+			out = d
+		}
+	}
+	return out
 }
 
 // DefaultVersions resolves the colors' versions. NoVersion is "" (an empty
@@ -197,39 +229,6 @@ func DefaultVersions(migs []*runner.Migration, hist []runner.Applied, oldV, newV
 		return "", newV, nil
 	}
 	return migs[best].Version, newV, nil
-}
-
-func fromRunner(m *runner.Migration) gate.Migration {
-	g := gate.Migration{Version: m.Version, Path: m.Path, Checksum: m.Checksum, Class: m.Class}
-	seen := map[string]bool{}
-	for _, u := range m.Units {
-		for _, s := range u.Steps {
-			if s.Table != "" && !seen[s.Table] {
-				seen[s.Table] = true
-				g.Tables = append(g.Tables, gate.QualifyTable(s.Table))
-			}
-		}
-	}
-	return g
-}
-
-func retirements(ctx context.Context, conn *pgx.Conn) ([]time.Time, error) {
-	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT to_regclass('bgmigrate.retirements') IS NOT NULL`).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("read retirements: %w", err)
-	}
-	if !exists {
-		return nil, nil
-	}
-	rows, err := conn.Query(ctx, `SELECT retired_at FROM bgmigrate.retirements ORDER BY retired_at`)
-	if err != nil {
-		return nil, fmt.Errorf("read retirements: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
-	if err != nil {
-		return nil, fmt.Errorf("read retirements: %w", err)
-	}
-	return out, nil
 }
 
 // ReadOperations reads the runner's lock holder, the open transactions of
@@ -296,19 +295,54 @@ func ReadOperations(ctx context.Context, conn *pgx.Conn) (gate.Operations, error
 
 // Replay applies the first counts[i] migrations to one throwaway database
 // on devURL and returns the catalog after each count. Counts must not
-// decrease; log (nil: none) receives progress lines. The database (and the container, for docker://) is removed
-// before Replay returns, even on error.
+// decrease; log (nil: none) receives progress lines. The database (and
+// the container, for docker://) is removed before Replay returns, even on
+// error.
 func Replay(ctx context.Context, devURL string, migs []*runner.Migration, counts []int, schemas []string, log io.Writer) ([]*gate.Catalog, error) {
+	for i := 1; i < len(counts); i++ {
+		if counts[i] < counts[i-1] {
+			return nil, &VersionError{Flag: "new", Reason: "comes before the old version in the directory"}
+		}
+	}
+	sets := make([][]int, len(counts))
+	for i, n := range counts {
+		sets[i] = Prefix(n)
+	}
+	return ReplaySets(ctx, devURL, migs, sets, schemas, log)
+}
+
+// ReplaySets applies each set of migrations (positions in migs, in
+// ascending order) to a throwaway database on devURL and returns the
+// catalog after each (see Replayer.Sets).
+func ReplaySets(ctx context.Context, devURL string, migs []*runner.Migration, sets [][]int, schemas []string, log io.Writer) ([]*gate.Catalog, error) {
+	return Replayer{DevURL: devURL, Schemas: schemas, Log: log}.Sets(ctx, migs, sets)
+}
+
+// Replayer replays migrations into throwaway databases on a dev server.
+type Replayer struct {
+	// DevURL is a PostgreSQL URL (databases are created and dropped on
+	// that server) or docker://IMAGE.
+	DevURL  string
+	Schemas []string  // the schemas whose catalog is read; nil: all
+	Log     io.Writer // progress lines; nil: none
+	// Failpoint, set by fault tests, is called once a scratch database
+	// exists ("gate:scratch-created"); it may stop the process there.
+	Failpoint func(name string)
+}
+
+// Sets applies each set of migrations (positions in migs, in ascending
+// order) and returns the catalog after each. A set that extends the one
+// before it (the same positions, then more after them) goes on in the
+// same database; any other starts a new one. Every database it creates is
+// dropped before it returns, and so are the scratch databases that runs
+// killed part way left behind.
+func (r Replayer) Sets(ctx context.Context, migs []*runner.Migration, sets [][]int) ([]*gate.Catalog, error) {
+	devURL, schemas, log := r.DevURL, r.Schemas, r.Log
 	if log == nil {
 		log = io.Discard
 	}
 	if devURL == "" {
 		return nil, errors.New("no dev database: pass --dev-url (a PostgreSQL URL or docker://IMAGE)")
-	}
-	for i := 1; i < len(counts); i++ {
-		if counts[i] < counts[i-1] {
-			return nil, &VersionError{Flag: "new", Reason: "comes before the old version in the directory"}
-		}
 	}
 	adminURL := devURL
 	if image, ok := strings.CutPrefix(devURL, DockerScheme); ok {
@@ -325,46 +359,57 @@ func Replay(ctx context.Context, devURL string, migs []*runner.Migration, counts
 		return nil, fmt.Errorf("connect to the dev database: %w", err)
 	}
 	defer admin.Close(context.Background())
-	name, err := randomName()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return nil, fmt.Errorf("create the replay database: %w", err)
-	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		q := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
-		if admin.PgConn().ParameterStatus("server_version") >= "13" {
-			q += " WITH (FORCE)"
-		}
-		if _, err := admin.Exec(dctx, q); err != nil {
-			fmt.Fprintf(log, "drop replay database %s: %v\n", name, err)
-		}
-	}()
+	DropAbandoned(ctx, admin, log)
 	cfg, err := pgx.ParseConfig(adminURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse the dev URL: %w", err)
 	}
-	cfg.Database = name
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to the replay database: %w", err)
-	}
-	defer conn.Close(context.Background())
-
 	replayed := replayCopies(migs)
 	var out []*gate.Catalog
-	for _, n := range counts {
-		if n > 0 {
-			fmt.Fprintf(log, "replaying %d migrations up to %s\n", n, migs[n-1].Version)
-			_, err := runner.Migrate(ctx, conn, replayed[:n], runner.Options{
+	var conn *pgx.Conn
+	var prev []int
+	var created []string
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+		for _, name := range created {
+			dropScratch(admin, name, log)
+		}
+	}()
+	for _, set := range sets {
+		add := set
+		if conn == nil || !extends(set, prev) {
+			if conn != nil {
+				conn.Close(context.Background())
+			}
+			var name string
+			conn, name, err = scratch(ctx, admin, cfg)
+			if name != "" {
+				created = append(created, name)
+				if r.Failpoint != nil {
+					r.Failpoint("gate:scratch-created")
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			add = set[len(prev):]
+		}
+		prev = set
+		var todo []*runner.Migration
+		for _, i := range add {
+			todo = append(todo, replayed[i])
+		}
+		if len(todo) > 0 {
+			fmt.Fprintf(log, "replaying %d migrations up to %s\n", len(todo), todo[len(todo)-1].Version)
+			_, err := runner.Migrate(ctx, conn, todo, runner.Options{
 				Phase: runner.PhaseAll, Force: true, Reason: "gate replay", AppliedBy: "bgmigrate gate",
 				LockTimeout: 10 * time.Second, Retries: 1, Log: io.Discard,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("replay migrations up to %s: %w", migs[n-1].Version, err)
+				return nil, fmt.Errorf("replay migrations up to %s: %w", todo[len(todo)-1].Version, err)
 			}
 		}
 		cat, err := ReadCatalog(ctx, conn, schemas)
@@ -374,6 +419,93 @@ func Replay(ctx context.Context, devURL string, migs []*runner.Migration, counts
 		out = append(out, cat)
 	}
 	return out, nil
+}
+
+// extends reports whether set starts with every position of prev.
+func extends(set, prev []int) bool {
+	if len(set) < len(prev) {
+		return false
+	}
+	for i, p := range prev {
+		if set[i] != p {
+			return false
+		}
+	}
+	return true
+}
+
+// scratchPrefix starts the name of every database a replay creates.
+const scratchPrefix = "bgmigrate_gate_"
+
+// scratchLock is the first key of the advisory lock a replay holds on the
+// admin connection for each scratch database it made (the second is a
+// hash of its name), so that another run can tell an abandoned one.
+const scratchLock = 0x62677363 // "bgsc"
+
+// scratch creates a throwaway database on the dev server, holding its
+// advisory lock on admin until dropScratch, and connects to it. name is
+// set once the database exists, even when connecting fails.
+func scratch(ctx context.Context, admin *pgx.Conn, cfg *pgx.ConnConfig) (conn *pgx.Conn, name string, err error) {
+	n, err := randomName()
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, scratchLock, n); err != nil {
+		return nil, "", fmt.Errorf("create the replay database: %w", err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{n}.Sanitize()); err != nil {
+		_, _ = admin.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext($2))`, scratchLock, n)
+		return nil, "", fmt.Errorf("create the replay database: %w", err)
+	}
+	c := cfg.Copy()
+	c.Database = n
+	conn, err = pgx.ConnectConfig(ctx, c)
+	if err != nil {
+		return nil, n, fmt.Errorf("connect to the replay database: %w", err)
+	}
+	return conn, n, nil
+}
+
+func dropScratch(admin *pgx.Conn, name string, log io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize()
+	if admin.PgConn().ParameterStatus("server_version") >= "13" {
+		q += " WITH (FORCE)"
+	}
+	if _, err := admin.Exec(ctx, q); err != nil {
+		fmt.Fprintf(log, "drop replay database %s: %v\n", name, err)
+	}
+	_, _ = admin.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, scratchLock, name)
+}
+
+// DropAbandoned drops the scratch databases of replays whose process died
+// (a deploy killed during its gate): the ones no session is connected to
+// and whose advisory lock no session holds. It reports what it dropped to
+// log and returns their names; failures are only reported.
+func DropAbandoned(ctx context.Context, admin *pgx.Conn, log io.Writer) []string {
+	rows, err := admin.Query(ctx, `SELECT d.datname FROM pg_database d
+		WHERE d.datname LIKE $1 AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.datname = d.datname)`, scratchPrefix+"%")
+	if err != nil {
+		fmt.Fprintf(log, "look for abandoned replay databases: %v\n", err)
+		return nil
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		fmt.Fprintf(log, "look for abandoned replay databases: %v\n", err)
+		return nil
+	}
+	var dropped []string
+	for _, name := range names {
+		var free bool
+		if err := admin.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, scratchLock, name).Scan(&free); err != nil || !free {
+			continue // its replay is still running
+		}
+		fmt.Fprintf(log, "dropping %s, left by a replay that did not finish\n", name)
+		dropScratch(admin, name, log)
+		dropped = append(dropped, name)
+	}
+	return dropped
 }
 
 // replayCopies returns the migrations without what would stop the runner
@@ -397,7 +529,7 @@ func randomName() (string, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	return "bgmigrate_gate_" + hex.EncodeToString(b[:]), nil
+	return scratchPrefix + hex.EncodeToString(b[:]), nil
 }
 
 // DevDBCommand is the program that starts the container of a docker://
@@ -488,38 +620,66 @@ func devDBPath() (string, error) {
 	return "", fmt.Errorf("docker:// dev URLs need %s (go install github.com/bgmigrate/bgmigrate/cmd/%s) next to bgmigrate, on PATH or named by BGMIGRATE_DEVDB", DevDBCommand, DevDBCommand)
 }
 
-// readDeployments reads the deployment state of service; nil when the
-// database holds none. activeSchema is the schema version of the
-// deployment taking traffic.
-func readDeployments(ctx context.Context, conn *pgx.Conn, service string, gated int64) (deps *gate.Deployments, activeSchema string, err error) {
+// ReadState reads the deployment state of service as the decision sees
+// it, with the traffic as recorded (the gate reads no load balancer); nil
+// when the database holds no deployment state.
+func ReadState(ctx context.Context, conn *pgx.Conn, service string) (*gate.State, error) {
 	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT to_regclass('bgmigrate.deployments') IS NOT NULL`).Scan(&exists); err != nil {
-		return nil, "", fmt.Errorf("read the deployment state: %w", err)
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('bgmigrate.operations') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("read the deployment state: %w", err)
 	}
 	if !exists {
-		return nil, "", nil
+		return nil, nil
 	}
-	lv, err := state.Live(ctx, conn, service)
+	deps, err := state.List(ctx, conn, service)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	deps = &gate.Deployments{Service: service}
-	for _, c := range []switcher.Color{switcher.Blue, switcher.Green} {
-		d := lv[c]
-		if d == nil {
-			continue
-		}
-		desc := fmt.Sprintf("%s %s, deployment %d", d.Color, d.Version, d.ID)
-		switch d.Status {
-		case state.Active:
-			deps.Active, activeSchema = desc, d.SchemaVersion
-		case state.Standby, state.Draining:
-			deps.RollbackTarget = desc
-		case state.Deploying, state.Ready:
-			if d.ID != gated {
-				deps.Unfinished = fmt.Sprintf("%d (%s onto %s, %s)", d.ID, d.Version, d.Color, d.Status)
+	if len(deps) == 0 {
+		return nil, nil
+	}
+	st := &gate.State{Service: service, Now: time.Now(), RollbackWindow: DefaultRollbackWindow}
+	for _, d := range deps {
+		st.Deployments = append(st.Deployments, GateDeployment(d))
+	}
+	op, err := state.OpenOperation(ctx, conn, service)
+	if err != nil {
+		return nil, err
+	}
+	st.Operation = GateOperation(op)
+	rule, err := state.Traffic(ctx, conn, service)
+	switch {
+	case err == nil:
+		st.Traffic.Active = string(rule.Color)
+		if rule.Percent < 100 {
+			st.Traffic.Split = map[string]int{string(rule.Color): rule.Percent, string(rule.Color.Other()): 100 - rule.Percent}
+			if rule.Percent < 50 {
+				st.Traffic.Active = string(rule.Color.Other())
 			}
 		}
+	case errors.Is(err, state.ErrNotFound):
+		st.Traffic.Err = "no traffic is recorded"
+	default:
+		return nil, err
 	}
-	return deps, activeSchema, nil
+	return st, nil
+}
+
+// DefaultRollbackWindow is the rollback window ReadState assumes; the
+// caller with the configuration sets the configured one.
+const DefaultRollbackWindow = 30 * time.Minute
+
+// GateDeployment is a deployment as the decision sees it.
+func GateDeployment(d *state.Deployment) gate.Deployment {
+	return gate.Deployment{ID: d.ID, Version: d.Version, Color: string(d.Color), Status: string(d.Status), SchemaVersion: d.SchemaVersion,
+		DeployedAt: d.DeployedAt, ActivatedAt: d.ActivatedAt, RetiredAt: d.RetiredAt, StoppedAt: d.StoppedAt}
+}
+
+// GateOperation is an open operation as the decision sees it; nil for nil.
+func GateOperation(op *state.Operation) *gate.Operation {
+	if op == nil {
+		return nil
+	}
+	return &gate.Operation{ID: op.ID, Action: op.Action, Step: op.Step, Deployment: op.Deployment, Target: op.Target,
+		From: string(op.From), To: string(op.To), StartedAt: op.StartedAt, UpdatedAt: op.UpdatedAt, Actor: op.Actor}
 }

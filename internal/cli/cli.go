@@ -118,6 +118,20 @@ the switch on a live schema that works for both colors.`,
 	return root
 }
 
+// exitCode maps the error of a command's action to its exit code, in one
+// place: an exitError carries its own; everything else a command's action
+// returns is a refusal, a block, a failed check or step, or a rollback.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return ExitFindings
+}
+
 func usageError(format string, args ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
 }

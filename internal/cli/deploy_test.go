@@ -149,11 +149,11 @@ func (e *deployEnv) live() map[switcher.Color]*state.Deployment {
 // between the switch and its record, and kills it (SIGKILL) there.
 func (e *deployEnv) killAfterSwitch(version string) {
 	e.t.Helper()
-	cmd, stderr, stdout := e.start([]string{"BGMIGRATE_FAILPOINT=after-switch"}, "deploy", "--version", version, "--format", "json")
+	cmd, stderr, stdout := e.start([]string{failpointEnv + "=deploy:after-switch"}, "deploy", "--version", version, "--format", "json")
 	reached := make(chan bool, 1)
 	go func() {
 		for stderr.Scan() {
-			if strings.Contains(stderr.Text(), "failpoint after-switch") {
+			if strings.Contains(stderr.Text(), "failpoint deploy:after-switch") {
 				reached <- true
 				return
 			}
@@ -215,7 +215,7 @@ func TestDeployKilledAfterSwitch(t *testing.T) {
 	if rep.Active != switcher.Blue || rep.Traffic == nil || rep.Traffic.Color != switcher.Blue || !strings.Contains(rep.Unfinished, "not recorded") {
 		t.Fatalf("status after the kill: %+v", rep)
 	}
-	if r := e.run("deploy", "--version", "v3"); r.code != ExitFindings || !strings.Contains(r.stderr, "did not finish") {
+	if r := e.run("deploy", "--version", "v3"); r.code != ExitFindings || !strings.Contains(r.stderr, "deploy was interrupted") || !strings.Contains(r.stderr, "deploy --resume") {
 		t.Fatalf("a new deploy over the unfinished one: exit %d %s", r.code, r.stderr)
 	}
 	if r := e.run("deploy", "--resume"); r.code != ExitOK {
@@ -261,7 +261,7 @@ func TestContractCommand(t *testing.T) {
 	e.migration("0002_drop_legacy.sql", "ALTER TABLE items DROP COLUMN legacy;\n")
 	before := e.blue.App.State().Deploys
 	r := e.run("deploy", "--version", "v2", "--dry-run")
-	for _, want := range []string{"traffic on green (load balancer); version v2 would go onto blue", "contract migrations left for after retire (1)", "--version v2", "confidence window: 500ms"} {
+	for _, want := range []string{"traffic on green (load balancer); version v2 would go onto blue", "contract migrations left for later (1)", "--version v2", "confidence window: 500ms"} {
 		if r.code != ExitOK || !strings.Contains(r.stdout, want) {
 			t.Fatalf("deploy --dry-run: exit %d, no %q in\n%s%s", r.code, want, r.stdout, r.stderr)
 		}
@@ -290,7 +290,7 @@ func TestContractCommand(t *testing.T) {
 		t.Fatalf("--force without --reason: exit %d", r.code)
 	}
 	gateArgs := []string{"gate", "--stage", "pre-contract", "--dir", filepath.Join(e.dir, "migrations"), "--dsn", e.dbURL, "--dev-url", e.dbURL, "--service", "shop"}
-	if r := run(t, "", gateArgs...); r.code != ExitFindings || !strings.Contains(r.stdout, `block rollback-target     green v1, deployment 1 is still the rollback target of "shop"`) {
+	if r := run(t, "", gateArgs...); r.code != ExitFindings || !strings.Contains(r.stdout, `block rollback-target     contract migration 0002 (`) || !strings.Contains(r.stdout, `waits: green (v1, deployment 1) (schema 0001) is the rollback target until`) {
 		t.Fatalf("gate pre-contract during the window: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := e.run("retire"); r.code != ExitOK || !strings.Contains(r.stdout, "retired") {

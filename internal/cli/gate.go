@@ -16,7 +16,8 @@ import (
 // GateOptions are the flags of bgmigrate gate.
 type GateOptions struct {
 	IO *IOStreams
-	DBOptions
+	projectFlags
+	DSN               string
 	DevURL            string
 	OldVersion        string
 	NewVersion        string
@@ -36,13 +37,14 @@ func newCmdGate(s *IOStreams) *cobra.Command {
 contract migrations may start (--stage pre-contract).
 
 The migrations are replayed up to the old color's version and up to the new
-color's version in a throwaway database on --dev-url (a PostgreSQL URL, on
-which a database bgmigrate_gate_<random> is created and dropped, or
-docker://IMAGE), and both schemas are compared with the live one. The gate
-also checks the history (every expand migration applied with its checksum, no
-breaking migration pending, no contract applied while the old color is a
-rollback target) and the live sessions (INVALID indexes, the migration lock,
-old transactions, lock queues on the release's tables).
+color's version in a throwaway database on the dev server (--dev-url, else
+deploy.gate.dev_url, else the database itself: a database
+bgmigrate_gate_<random> is created and dropped, also the ones a killed run
+left behind; or docker://IMAGE), and both schemas are compared with the live
+one. The gate also checks the history (every expand migration applied with its
+checksum, no breaking migration pending, no contract applied while the old
+color is a rollback target) and the live sessions (INVALID indexes, the
+migration lock, old transactions, lock queues on the release's tables).
 
 --new-version defaults to the last migration of the directory; --old-version
 to the last migration applied before the most recent run, told apart by the
@@ -51,8 +53,12 @@ none). "none" is the empty schema.
 
 With the deployment state of bgmigrate deploy (--service, or deploy.service
 of the configuration), the old version defaults to the schema version of the
-deployment taking traffic, a color standing by as the rollback target blocks
---stage pre-contract, and an unfinished deployment blocks both stages.
+deployment taking traffic, an interrupted command or an unfinished deployment
+blocks both stages, and --stage pre-contract blocks while a pending contract
+migration waits under the contract rule (see bgmigrate contract).
+
+The migrations, the database (--dsn, deploy.database_url, $DATABASE_URL) and
+the lint rules come from .bgmigrate.yaml as for every command.
 
 Exit status: 0 allow, 1 block, 2 error.`,
 		Args: cobra.NoArgs,
@@ -60,9 +66,10 @@ Exit status: 0 allow, 1 block, 2 error.`,
 			return gateRun(cmd.Context(), opts)
 		},
 	}
-	opts.flags(cmd)
+	opts.projectFlags.register(cmd, true)
 	f := cmd.Flags()
-	f.StringVar(&opts.DevURL, "dev-url", "", "where the colors' schemas are replayed: a PostgreSQL URL or docker://IMAGE")
+	f.StringVar(&opts.DSN, "dsn", "", "PostgreSQL URL of the live database (default deploy.database_url, then $DATABASE_URL)")
+	f.StringVar(&opts.DevURL, "dev-url", "", "where the colors' schemas are replayed: a PostgreSQL URL or docker://IMAGE (default deploy.gate.dev_url, then the database)")
 	f.StringVar(&opts.OldVersion, "old-version", "", "the last migration the old color's code needs (default: applied before the latest run)")
 	f.StringVar(&opts.NewVersion, "new-version", "", "the last migration the new color's code needs (default: the last of the directory)")
 	f.StringVar(&opts.Stage, "stage", string(gate.PreSwitch), "pre-switch or pre-contract")
@@ -84,27 +91,44 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 	if opts.Format != "text" && opts.Format != "json" {
 		return usageError("unknown format %q (want text or json)", opts.Format)
 	}
-	if opts.DevURL == "" {
-		return usageError("no dev database: pass --dev-url (a PostgreSQL URL or docker://IMAGE)")
-	}
-	if opts.Service == "" {
-		if cfg, err := loadConfig(""); err == nil && cfg.Deploy != nil {
-			opts.Service = cfg.Deploy.Service
-		}
-	}
-	migs, err := opts.load(ctx)
+	p, err := opts.load(ctx, opts.IO)
 	if err != nil {
 		return err
 	}
-	conn, err := opts.connect(ctx, opts.IO)
+	dsn, err := p.databaseURL(opts.DSN, opts.IO)
+	if err != nil {
+		return err
+	}
+	devURL := p.devURL(opts.DevURL, dsn)
+	if opts.Service == "" && p.deploy != nil {
+		opts.Service = p.deploy.Service
+	}
+	schemas, maxAge := opts.Schemas, opts.MaxTransactionAge
+	if p.deploy != nil {
+		if len(schemas) == 0 {
+			schemas = p.deploy.Gate.Schemas
+		}
+		if !opts.isChanged("max-transaction-age") && p.deploy.Gate.MaxTransactionAge > 0 {
+			maxAge = p.deploy.Gate.MaxTransactionAge
+		}
+	}
+	conn, err := connect(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.Background())
+	var st *gate.State
+	if opts.Service != "" {
+		if st, err = live.ReadState(ctx, conn, opts.Service); err != nil {
+			return &exitError{code: ExitUsage, err: err}
+		}
+		if st != nil && p.deploy != nil && p.deploy.RollbackWindow != nil {
+			st.RollbackWindow = *p.deploy.RollbackWindow
+		}
+	}
 	in, _, err := live.Collect(ctx, conn, live.CollectOptions{
-		Stage: stage, Migrations: migs, OldVersion: opts.OldVersion, NewVersion: opts.NewVersion,
-		DevURL: opts.DevURL, Schemas: opts.Schemas, MaxTransactionAge: opts.MaxTransactionAge, Log: opts.IO.ErrOut,
-		Service: opts.Service,
+		Stage: stage, Migrations: p.migs, OldVersion: opts.OldVersion, NewVersion: opts.NewVersion,
+		DevURL: devURL, Schemas: schemas, MaxTransactionAge: maxAge, Log: opts.IO.ErrOut, State: st,
 	})
 	if err != nil {
 		var ve *live.VersionError

@@ -219,7 +219,7 @@ func TestGateJSONAndUsage(t *testing.T) {
 	}{
 		{[]string{"--stage", "post-switch"}, "unknown stage"},
 		{[]string{"--old-version", "999"}, `old version "999": not a migration of the directory`},
-		{[]string{"--dev-url", ""}, "no dev database"},
+		{[]string{"--dsn", ""}, "no database: pass --dsn, set deploy.database_url"},
 	} {
 		args := append([]string{"--dir", dir, "--dsn", url, "--dev-url", pgtest.AdminURL(t)}, tc.args...)
 		r := runGate(t, args...)

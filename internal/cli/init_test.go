@@ -37,7 +37,7 @@ func writeFile(t *testing.T, root, rel, content string) {
 	}
 }
 
-func exitCode(err error) int {
+func codeOf(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -119,7 +119,7 @@ func TestInit(t *testing.T) {
 				writeFile(t, dir, p, c)
 			}
 			out, err := runInit(t, append([]string{"--dir", dir}, tt.args...)...)
-			if got := exitCode(err); got != tt.code {
+			if got := codeOf(err); got != tt.code {
 				t.Fatalf("exit code %d, want %d (error %v)", got, tt.code, err)
 			}
 			if tt.code != ExitOK {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -89,12 +88,14 @@ func build() {
 	built.path = path
 }
 
-// goCommand finds the go command of the toolchain that built the test,
-// else the one on PATH.
+// goCommand finds the go command of the toolchain that runs the test
+// ($GOROOT/bin/go, which go test sets), else the one on PATH.
 func goCommand() (string, error) {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-		return p, nil
+	if root := os.Getenv("GOROOT"); root != "" {
+		p := filepath.Join(root, "bin", "go")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
 	}
 	return exec.LookPath("go")
 }

@@ -9,9 +9,11 @@
 //
 //	haproxy:///run/haproxy.sock?map=/etc/haproxy/color.map&key=app&blue=app_blue&green=app_green
 //
-// Switch writes the new value to the map file on disk (a temporary file
-// renamed over it, so a restart keeps the color), then runs
-// "set map <map> <key> <backend>". Active reads "show map <map>". The
+// Switch runs "set map <map> <key> <backend>" on the running HAProxy, then
+// writes the new value to the map file on disk (a temporary file renamed
+// over it, so a reload or restart keeps the color). Active reads "show map
+// <map>"; Places also reads the file, and Repair makes it agree with the
+// running HAProxy. The
 // parameters blue and green name the backend of each color (default "blue"
 // and "green"); file names the map file on disk when it is not where
 // HAProxy loaded it from (a chroot, a container).
@@ -180,9 +182,15 @@ type MapSwitcher struct {
 	cfg    config
 	lock   chan struct{} // serializes Switch, cancellably
 	target string
+	// afterRuntime, set by tests, runs between the running HAProxy's
+	// change and the map file's.
+	afterRuntime func()
 }
 
-var _ switcher.Switcher = (*MapSwitcher)(nil)
+var (
+	_ switcher.Switcher  = (*MapSwitcher)(nil)
+	_ switcher.Inspector = (*MapSwitcher)(nil)
+)
 
 func openMap(ctx context.Context, cfg config) (*MapSwitcher, error) {
 	s := &MapSwitcher{cfg: cfg, lock: make(chan struct{}, 1),
@@ -251,8 +259,12 @@ func (s *MapSwitcher) Active(ctx context.Context) (switcher.Color, error) {
 	return "", s.err(ctx, "active", fmt.Errorf("key %q names backend %q, neither blue (%q) nor green (%q)", s.cfg.key, v, s.cfg.blue, s.cfg.green))
 }
 
-// Switch points the map key at the backend of color to, on disk and in the
-// running HAProxy.
+// Switch points the map key at the backend of color to: first in the
+// running HAProxy (what routes traffic), then in the map file a reload or
+// restart reads. When the file cannot be written the running HAProxy is
+// set back, so both keep the old color. A process killed between the two
+// leaves them disagreeing; Places reports that and Repair rewrites the
+// file from the running HAProxy.
 func (s *MapSwitcher) Switch(ctx context.Context, to switcher.Color) error {
 	if _, err := switcher.ParseColor(string(to)); err != nil {
 		return err
@@ -262,20 +274,81 @@ func (s *MapSwitcher) Switch(ctx context.Context, to switcher.Color) error {
 	}
 	defer func() { <-s.lock }()
 	backend := s.cfg.name(to)
-	restore, err := writeMapFile(s.cfg.file, s.cfg.key, backend)
+	was, err := s.value(ctx)
 	if err != nil {
 		return s.err(ctx, "switch", err)
 	}
-	if err := s.cfg.api.set(ctx, fmt.Sprintf("set map %s %s %s", s.cfg.mapName, s.cfg.key, backend)); err != nil {
-		if rerr := restore(); rerr != nil {
-			err = fmt.Errorf("%w; and restoring %s failed: %w", err, s.cfg.file, rerr)
-		}
+	if err := s.setRuntime(ctx, backend); err != nil {
 		return s.err(ctx, "switch", err)
 	}
-	if got, err := s.value(ctx); err != nil {
-		return s.err(ctx, "switch", err)
-	} else if got != backend {
-		return s.err(ctx, "switch", fmt.Errorf("after set map, key %q names %q, want %q", s.cfg.key, got, backend))
+	if s.afterRuntime != nil {
+		s.afterRuntime()
+	}
+	if _, err := writeMapFile(s.cfg.file, s.cfg.key, backend); err != nil {
+		if rerr := s.setRuntime(context.WithoutCancel(ctx), was); rerr != nil {
+			return s.err(ctx, "switch", fmt.Errorf("write %s: %w; and setting the running HAProxy back to %s failed: %w (it routes to %s, a reload would not)", s.cfg.file, err, was, rerr, backend))
+		}
+		return s.err(ctx, "switch", fmt.Errorf("write %s: %w (the running HAProxy was set back to %s)", s.cfg.file, err, was))
+	}
+	return nil
+}
+
+// setRuntime sets the map key in the running HAProxy and reads it back.
+func (s *MapSwitcher) setRuntime(ctx context.Context, backend string) error {
+	if err := s.cfg.api.set(ctx, fmt.Sprintf("set map %s %s %s", s.cfg.mapName, s.cfg.key, backend)); err != nil {
+		return err
+	}
+	got, err := s.value(ctx)
+	if err != nil {
+		return err
+	}
+	if got != backend {
+		return fmt.Errorf("after set map, key %q names %q, want %q", s.cfg.key, got, backend)
+	}
+	return nil
+}
+
+func (s *MapSwitcher) color(backend string) switcher.Color {
+	switch backend {
+	case s.cfg.blue:
+		return switcher.Blue
+	case s.cfg.green:
+		return switcher.Green
+	}
+	return ""
+}
+
+// Places reads the color from the running HAProxy (first: it routes the
+// traffic) and from the map file.
+func (s *MapSwitcher) Places(ctx context.Context) ([]switcher.Place, error) {
+	v, err := s.value(ctx)
+	if err != nil {
+		return nil, s.err(ctx, "active", err)
+	}
+	out := []switcher.Place{{Name: "the running HAProxy's map " + s.cfg.mapName, Value: v, Color: s.color(v)}}
+	content, err := readMapFile(s.cfg.file)
+	if err != nil {
+		return nil, s.err(ctx, "active", err)
+	}
+	file := switcher.Place{Name: "the map file " + s.cfg.file}
+	if fv, ok := mapFileValue(content, s.cfg.key); ok {
+		file.Value, file.Color = fv, s.color(fv)
+	}
+	return append(out, file), nil
+}
+
+// Repair writes the running HAProxy's backend for the key to the map file.
+func (s *MapSwitcher) Repair(ctx context.Context) error {
+	if err := acquire(ctx, s.lock); err != nil {
+		return err
+	}
+	defer func() { <-s.lock }()
+	v, err := s.value(ctx)
+	if err != nil {
+		return s.err(ctx, "repair", err)
+	}
+	if _, err := writeMapFile(s.cfg.file, s.cfg.key, v); err != nil {
+		return s.err(ctx, "repair", err)
 	}
 	return nil
 }

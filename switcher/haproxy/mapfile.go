@@ -22,6 +22,16 @@ func readMapFile(path string) ([]byte, error) {
 	return b, err
 }
 
+// mapFileValue returns the value of the first line for key.
+func mapFileValue(content []byte, key string) (string, bool) {
+	for _, line := range strings.Split(string(content), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
+			return f[1], true
+		}
+	}
+	return "", false
+}
+
 // setMapLine returns the map file content with key set to value: the first
 // line for key is replaced, later ones are dropped, comments and other keys
 // are kept; a missing key is appended.
