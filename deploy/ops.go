@@ -238,11 +238,20 @@ func (d *Deployer) Retire(ctx context.Context, color switcher.Color) error {
 
 // retire retires dep (standing by, or draining) or, for a failed or
 // rolled-back deployment left running, stops it; its scale-down hook runs.
-func (d *Deployer) retire(ctx context.Context, dep *state.Deployment, reason string, supersede *state.Operation) error {
+// It records its own operation (taking over supersede), unless within, an
+// operation of the command it is part of, is given.
+func (d *Deployer) retire(ctx context.Context, dep *state.Deployment, reason string, supersede *state.Operation, within ...*operation) error {
 	s := d.begin("retire", "retiring %s (%s): %s", dep.Color, dep.Version, reason)
-	op, err := d.open(ctx, gate.OpRetire, dep, nil, dep.Color, "", supersede)
-	if err != nil {
-		return s.fail(err)
+	var op *operation
+	if len(within) > 0 && within[0] != nil {
+		if err := within[0].step(ctx, "retire"); err != nil {
+			return s.fail(err)
+		}
+	} else {
+		var err error
+		if op, err = d.open(ctx, gate.OpRetire, dep, nil, dep.Color, "", supersede); err != nil {
+			return s.fail(err)
+		}
 	}
 	target := dep.Status == state.Standby || dep.Status == state.Draining
 	if !state.Final(dep.Status) {

@@ -818,7 +818,7 @@ func (r *run) drain(ctx context.Context) error {
 	since := time.Since(from).Round(100 * time.Millisecond)
 	if *d.Config.RollbackWindow == 0 {
 		s.ok(nil, "%s (%s) drained for %s since the switch (drain %s); no rollback window", r.current.Color, r.current.Version, since, drain)
-		return d.retire(ctx, r.current, "deploy.rollback_window is 0s", nil)
+		return d.retire(ctx, r.current, "deploy.rollback_window is 0s", nil, r.op)
 	}
 	end := gate.WindowEnd(&gate.Deployment{ActivatedAt: r.dep.ActivatedAt}, nil, *d.Config.RollbackWindow, time.Now())
 	s.ok(map[string]any{"rollback_until": end, "drained_s": since.Seconds()}, "%s (%s) drained for %s since the switch (drain %s); it stands by as the rollback target until %s",

@@ -851,10 +851,6 @@ func (v *view) contract(out *Verdict, withExpand bool) {
 			pendingContract = append(pendingContract, i)
 		}
 	}
-	if len(pendingContract) == 0 {
-		out.Noop = true
-		return
-	}
 	if v.st != nil {
 		if why := v.blocked(OpContract); why != "" {
 			for _, i := range pendingContract {
@@ -863,6 +859,12 @@ func (v *view) contract(out *Verdict, withExpand bool) {
 			out.refuse("%s", why)
 			return
 		}
+	}
+	if len(pendingContract) == 0 {
+		out.Noop = true
+		return
+	}
+	if v.st != nil {
 		if _, stale, why := v.rollbackTarget(); stale != nil && out.Action.Kind == Contract {
 			out.RetireFirst, out.RetireWhy = stale, why
 		}

@@ -39,7 +39,7 @@ func applied(versions ...string) []Applied {
 
 var (
 	v1Green = Deployment{ID: 1, Version: "v1", Color: "green", SchemaVersion: "0001", DeployedAt: t0, ActivatedAt: t0}
-	v2Blue = Deployment{ID: 2, Version: "v2", Color: "blue", SchemaVersion: "0003", DeployedAt: t0.Add(10 * time.Minute), ActivatedAt: t0.Add(20 * time.Minute)}
+	v2Blue  = Deployment{ID: 2, Version: "v2", Color: "blue", SchemaVersion: "0003", DeployedAt: t0.Add(10 * time.Minute), ActivatedAt: t0.Add(20 * time.Minute)}
 )
 
 func with(d Deployment, status string) Deployment { d.Status = status; return d }

@@ -90,9 +90,9 @@ func (c *converter) sqlBody(body string, st *Statement) []*Statement {
 }
 
 type plStmt struct {
-	line    int
-	kind    string // "execsql", "perform", "dynexecute"
-	query   string
+	line  int
+	kind  string // "execsql", "perform", "dynexecute"
+	query string
 }
 
 var ddlWord = regexp.MustCompile(`(?i)\b(alter|create|drop|truncate|rename|grant|revoke|reindex|cluster|vacuum|comment)\b`)

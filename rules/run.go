@@ -380,15 +380,15 @@ func statementAt(f *parser.File, off int) int {
 
 // txTracker works out which transaction each statement runs in.
 type txTracker struct {
-	f          *parser.File
-	toolTx     bool
-	explicit   bool
-	cur        int
-	count      int
-	lockTO     bool
-	stmtTO     bool
-	localLock  bool
-	localStmt  bool
+	f         *parser.File
+	toolTx    bool
+	explicit  bool
+	cur       int
+	count     int
+	lockTO    bool
+	stmtTO    bool
+	localLock bool
+	localStmt bool
 }
 
 func newTxTracker(f *parser.File, assume bool) *txTracker {

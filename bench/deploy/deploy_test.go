@@ -133,9 +133,9 @@ func (l *load) stop() {
 
 // stepTimes collects the duration of each finished step.
 type stepTimes struct {
-	mu    sync.Mutex
-	last  map[string]deploy.Event
-	on    func(deploy.Event)
+	mu   sync.Mutex
+	last map[string]deploy.Event
+	on   func(deploy.Event)
 }
 
 func (s *stepTimes) Event(e deploy.Event) {

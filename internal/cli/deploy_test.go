@@ -29,19 +29,36 @@ type deployEnv struct {
 	dbURL       string
 	blue, green *testapp.Instance
 	lb          *lbtest.LB
+	// drain, window and confidence are the durations the configuration
+	// gives (default 100ms, 30m and 500ms).
+	drain, window, confidence string
 }
 
-func newDeployEnv(t *testing.T) *deployEnv {
+// envOption changes a deployEnv before its colors start: the test app's
+// options, the first migration.
+type envOption func(e *deployEnv, app *testapp.Options)
+
+func newDeployEnv(t *testing.T, opts ...envOption) *deployEnv {
 	t.Helper()
-	e := &deployEnv{t: t, dir: t.TempDir(), dbURL: pgtest.DB(t)}
-	e.blue = testapp.Start(t, "blue", "v0", testapp.Options{DeployDelay: 100 * time.Millisecond})
-	e.green = testapp.Start(t, "green", "v0", testapp.Options{DeployDelay: 100 * time.Millisecond})
-	e.lb = lbtest.HAProxy(t, e.blue.Addr, e.green.Addr)
-	bin := testapp.Binary(t)
+	e := &deployEnv{t: t, dir: t.TempDir(), dbURL: pgtest.DB(t), drain: "100ms", window: "30m", confidence: "500ms"}
+	app := testapp.Options{DeployDelay: 100 * time.Millisecond}
 	if err := os.MkdirAll(filepath.Join(e.dir, "migrations"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e.migration("0001_items.sql", "CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, legacy text);\n")
+	first := true
+	for _, o := range opts {
+		o(e, &app)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(e.dir, "migrations")); len(entries) > 0 {
+		first = false
+	}
+	e.blue = testapp.Start(t, "blue", "v0", app)
+	e.green = testapp.Start(t, "green", "v0", app)
+	e.lb = lbtest.HAProxy(t, e.blue.Addr, e.green.Addr)
+	bin := testapp.Binary(t)
+	if first {
+		e.migration("0001_items.sql", "CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, legacy text);\n")
+	}
 	cfg := fmt.Sprintf(`version: 1
 runner: bgmigrate
 migrations:
@@ -70,11 +87,11 @@ deploy:
     requests: 10
     rate: 100
   confidence:
-    window: 500ms
+    window: %s
     interval: 100ms
-  drain: 100ms
-  rollback_window: 30m
-`, e.lb.Switcher, e.blue.URL, e.green.URL, bin, bin)
+  drain: %s
+  rollback_window: %s
+`, e.lb.Switcher, e.blue.URL, e.green.URL, bin, bin, e.confidence, e.drain, e.window)
 	e.config = filepath.Join(e.dir, ".bgmigrate.yaml")
 	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

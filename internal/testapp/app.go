@@ -40,6 +40,10 @@ type Options struct {
 	// DeployDelay is how long a deploy keeps the app not ready before the
 	// new version serves: DefaultDeployDelay when zero, none when negative.
 	DeployDelay time.Duration
+	// Check, when set, is what the version's code needs from the world
+	// (the database its queries read and write): every non-admin request,
+	// /healthz too, calls it and answers 503 with its error when it fails.
+	Check func(version string) error
 }
 
 // State is what GET /admin/state answers.
@@ -190,6 +194,10 @@ func (a *App) serveApp(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Color", st.Color)
 	w.Header().Set("X-Version", st.Version)
 	who := st.Color + " " + st.Version
+	var checkErr error
+	if a.opts.Check != nil && st.FailStatus == 0 && !st.Stopped && st.Ready {
+		checkErr = a.opts.Check(st.Version)
+	}
 	switch {
 	case st.FailStatus != 0:
 		answer(w, st.FailStatus, who+": failing with "+strconv.Itoa(st.FailStatus))
@@ -197,6 +205,8 @@ func (a *App) serveApp(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusServiceUnavailable, who+": stopped")
 	case !st.Ready:
 		answer(w, http.StatusServiceUnavailable, who+": not ready")
+	case checkErr != nil:
+		answer(w, http.StatusServiceUnavailable, who+": "+checkErr.Error())
 	case r.URL.Path == "/healthz":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok"))

@@ -18,7 +18,7 @@ import (
 
 	"github.com/bgmigrate/bgmigrate/internal/lbtest"
 	"github.com/bgmigrate/bgmigrate/switcher"
-	_ "github.com/bgmigrate/bgmigrate/switcher/haproxy"
+	"github.com/bgmigrate/bgmigrate/switcher/haproxy"
 	"github.com/bgmigrate/bgmigrate/switcher/switchertest"
 )
 
@@ -491,5 +491,87 @@ func BenchmarkSwitchUnderLoad(b *testing.B) {
 			}
 			switchertest.Bench(b, in, 20, 16)
 		})
+	}
+}
+
+// TestMapKilledBetweenRuntimeAndFile: the running HAProxy changes first
+// and the map file after, so a process killed between the two leaves
+// traffic where the switch sent it; Places names the disagreement, Repair
+// writes the file from the running HAProxy, and a restart then keeps the
+// color.
+func TestMapKilledBetweenRuntimeAndFile(t *testing.T) {
+	l := startHAProxy(t, switchertest.StartBackends(t))
+	s := switchertest.Open(t, l.mapURL())
+	ctx := context.Background()
+	type killed struct{}
+	haproxy.SetAfterRuntime(s, func() {
+		if got := getColor(t, l.mapFE); got != "green" {
+			t.Errorf("between the two changes the frontend answers %q, want green (the running HAProxy first)", got)
+		}
+		if b, _ := os.ReadFile(l.mapFile); !strings.Contains(string(b), "app app_blue") {
+			t.Errorf("the map file changed before the running HAProxy:\n%s", b)
+		}
+		panic(killed{})
+	})
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(killed); !ok {
+					panic(r)
+				}
+			}
+		}()
+		_ = s.Switch(ctx, switcher.Green)
+		t.Fatal("the switch went on past the kill")
+	}()
+	in := s.(switcher.Inspector)
+	places, err := in.Places(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dis := switcher.Disagreement(places)
+	if !strings.Contains(dis, "names green (app_green) but the map file") || !strings.Contains(dis, "names blue (app_blue)") {
+		t.Fatalf("disagreement %q from %+v", dis, places)
+	}
+	if c, err := s.Active(ctx); err != nil || c != switcher.Green {
+		t.Fatalf("Active = %q, %v; want green, where the running HAProxy sends traffic", c, err)
+	}
+	if err := in.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if places, err := in.Places(ctx); err != nil || switcher.Disagreement(places) != "" {
+		t.Fatalf("after Repair: %+v, %v", places, err)
+	}
+	l.stop()
+	if err := l.run(t); err != nil {
+		t.Fatalf("restart haproxy: %v", err)
+	}
+	if got := getColor(t, l.mapFE); got != "green" {
+		t.Fatalf("after a restart the frontend answers %q, want green", got)
+	}
+}
+
+// TestMapFileUnwritable: a map file that cannot be written sets the
+// running HAProxy back, so both still name the old color.
+func TestMapFileUnwritable(t *testing.T) {
+	l := startHAProxy(t, switchertest.StartBackends(t))
+	s := switchertest.Open(t, l.mapURL())
+	ctx := context.Background()
+	haproxy.SetAfterRuntime(s, func() {
+		// The map file's place is taken by a folder: it cannot be read
+		// or replaced.
+		if err := os.Remove(l.mapFile); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(l.mapFile, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	})
+	err := s.Switch(ctx, switcher.Green)
+	if err == nil || !strings.Contains(err.Error(), "the running HAProxy was set back to app_blue") {
+		t.Fatalf("switch with an unwritable map file: %v", err)
+	}
+	if got := getColor(t, l.mapFE); got != "blue" {
+		t.Fatalf("after the failed switch the frontend answers %q, want blue", got)
 	}
 }
