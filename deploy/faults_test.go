@@ -117,7 +117,6 @@ func TestZeroDrainAndWindow(t *testing.T) {
 	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v1"}); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v2"}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +136,7 @@ func TestZeroDrainAndWindow(t *testing.T) {
 		t.Fatalf("rollback with no window: %v", err)
 	}
 	e.cfg.Drain = &zero
-	start = time.Now()
+	start := time.Now()
 	if err := e.deployer().Deploy(ctx, deploy.DeployOptions{Version: "v3"}); err != nil {
 		t.Fatal(err)
 	}

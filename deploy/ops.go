@@ -34,20 +34,26 @@ func (d *Deployer) Rollback(ctx context.Context) error {
 	}
 	dep := f.dep(v.Deployment)
 	if v.Abandon {
-		s := d.begin("rollback", "abandoning unfinished deployment %d (%s on %s)", dep.ID, dep.Version, dep.Color)
+		// Traffic never moved: give the command up. A deployment it was
+		// bringing up is recorded as failed; one that stood by stays so.
+		s := d.begin("rollback", "giving up the interrupted %s of deployment %d (%s on %s)", opAction(f.op, "deploy"), dep.ID, dep.Version, dep.Color)
 		op, err := d.open(ctx, gate.OpRollback, dep, nil, dep.Color, f.active, f.op)
 		if err != nil {
 			return s.fail(err)
 		}
-		if !state.Final(dep.Status) {
+		if dep.Status == state.Deploying || dep.Status == state.Ready {
 			if err := d.moveTo(ctx, dep, state.Failed); err != nil {
 				return s.fail(err)
 			}
+			d.log(ctx, "rollback", state.OutcomeOK, map[string]any{"abandoned": dep.ID})
+			op.close(ctx, "ok: abandoned")
+			s.ok(map[string]any{"id": dep.ID}, "deployment %d recorded as failed; traffic stays on %s; %s is left running for inspection (bgmigrate retire --color %s stops it)",
+				dep.ID, f.active, dep.Color, dep.Color)
+			return nil
 		}
-		d.log(ctx, "rollback", state.OutcomeOK, map[string]any{"abandoned": dep.ID})
-		op.close(ctx, "ok: abandoned")
-		s.ok(map[string]any{"id": dep.ID}, "deployment %d recorded as failed; traffic stays on %s; %s is left running for inspection (bgmigrate retire --color %s stops it)",
-			dep.ID, f.active, dep.Color, dep.Color)
+		d.log(ctx, "rollback", state.OutcomeOK, map[string]any{"gave_up": opAction(f.op, "")})
+		op.close(ctx, "ok: nothing had moved")
+		s.ok(map[string]any{"id": dep.ID}, "traffic stays on %s; deployment %d (%s) stays %s", f.active, dep.ID, dep.Version, dep.Status)
 		return nil
 	}
 	target, to := f.dep(v.Target), colorOf(v.TargetColor)
@@ -91,6 +97,13 @@ func (d *Deployer) Rollback(ctx context.Context) error {
 	}
 	s.ok(map[string]any{"to": to, "version": what}, "%s", msg)
 	return nil
+}
+
+func opAction(op *state.Operation, def string) string {
+	if op == nil {
+		return def
+	}
+	return op.Action
 }
 
 // move sends all traffic to color for the open operation op, recording
@@ -330,22 +343,35 @@ func (d *Deployer) Contract(ctx context.Context, o ContractOptions) (*runner.Res
 		}
 		v = f.decide(a)
 	}
-	if !v.Allow {
-		d.log(ctx, "contract", state.OutcomeRejected, map[string]any{"reasons": v.Reasons})
-		return nil, refused("contract", v)
-	}
-	s := d.begin("contract", "applying contract migrations")
-	if len(v.Run) == 0 {
-		s.skip("no pending contract migrations")
-		return &runner.Result{}, nil
-	}
 	var sup *state.Operation
 	if f.op != nil && f.op.Action == gate.OpContract {
 		sup = f.op
 	}
+	if !v.Allow {
+		d.log(ctx, "contract", state.OutcomeRejected, map[string]any{"reasons": v.Reasons})
+		if sup != nil {
+			// The interrupted contract applied what it could; the rest
+			// waits, as decided now.
+			if op, err := d.open(ctx, gate.OpContract, nil, nil, "", "", sup); err == nil {
+				op.close(ctx, "refused: "+v.Reason())
+			}
+		}
+		return nil, refused("contract", v)
+	}
+	s := d.begin("contract", "applying contract migrations")
+	if len(v.Run) == 0 && sup == nil {
+		s.skip("no pending contract migrations")
+		return &runner.Result{}, nil
+	}
 	op, err := d.open(ctx, gate.OpContract, nil, nil, "", "", sup)
 	if err != nil {
 		return nil, s.fail(err)
+	}
+	if len(v.Run) == 0 {
+		// The interrupted contract had applied everything it was to.
+		op.close(ctx, "ok: nothing was left to apply")
+		s.skip("no pending contract migrations; the interrupted contract is finished")
+		return &runner.Result{}, nil
 	}
 	d.failpoint("contract:after-intent")
 	ro := (&run{d: d}).runOptions(phase)

@@ -539,16 +539,13 @@ func (r *run) warmUp(ctx context.Context) error {
 func (r *run) gate(ctx context.Context) error {
 	d := r.d
 	s := d.begin("gate", "checking the live schema for both colors")
-	oldV := ""
-	if r.current != nil {
-		oldV = r.current.SchemaVersion
-	}
+	oldV := r.oldVersion()
 	// The operation open now is this command's own.
 	st := *r.f.g.State
 	st.Operation = nil
 	st.Now = time.Now()
 	in, tm, err := live.Collect(ctx, d.Conn, live.CollectOptions{
-		Stage: gate.PreSwitch, Migrations: d.Migrations, OldVersion: oldV, NewVersion: r.dep.SchemaVersion,
+		Stage: gate.PreSwitch, Migrations: d.Migrations, OldVersion: oldV, NewVersion: orNoVersion(r.dep.SchemaVersion),
 		DevURL: d.devURL(), Schemas: d.Config.Gate.Schemas, MaxTransactionAge: d.Config.Gate.MaxTransactionAge, Log: d.out(),
 		State: &st, Deployment: r.dep.ID, Old: r.oldCat, New: r.newCat, Failpoint: d.Failpoint,
 	})
@@ -565,6 +562,39 @@ func (r *run) gate(ctx context.Context) error {
 	d.log(ctx, "gate", state.OutcomeOK, detail)
 	s.ok(map[string]any{"checks": len(dec.Checks), "replay_s": tm.Replay.Seconds()}, "allow: %d checks passed (replays %s)", len(dec.Checks), tm.Replay.Round(time.Millisecond))
 	return nil
+}
+
+// oldVersion is the schema version of the color taking traffic: its
+// deployment's, or, when none is recorded (the code from before the first
+// bgmigrate deploy), the last migration applied before this deployment.
+func (r *run) oldVersion() string {
+	if r.current != nil {
+		return orNoVersion(r.current.SchemaVersion)
+	}
+	mine := ""
+	if r.dep != nil {
+		mine = strconv.FormatInt(r.dep.ID, 10)
+	}
+	applied := map[string]bool{}
+	for _, a := range r.f.g.History {
+		if mine == "" || a.Deployment != mine {
+			applied[a.Version] = true
+		}
+	}
+	last := live.NoVersion
+	for _, m := range r.d.Migrations {
+		if applied[m.Version] {
+			last = m.Version
+		}
+	}
+	return last
+}
+
+func orNoVersion(v string) string {
+	if v == "" {
+		return live.NoVersion
+	}
+	return v
 }
 
 // checked is the switch's precondition: traffic only moves to a color that
@@ -837,7 +867,12 @@ func (d *Deployer) resume(ctx context.Context, r *run) error {
 	r.color = r.dep.Color
 	r.version = r.dep.Version
 	if v.Stage == "switch" {
-		return d.finishSwitch(ctx, r.f, v)
+		// A manual switch was interrupted: finish it.
+		sv := r.f.decide(gate.Action{Kind: gate.Switch, Color: v.Finish.To})
+		if !sv.Allow {
+			return refused("deploy --resume", sv)
+		}
+		return d.finishSwitch(ctx, r.f, sv)
 	}
 	d.report().Event(Event{Time: time.Now(), Service: d.Config.Service, Step: "deploy", Outcome: Info,
 		Message: fmt.Sprintf("resuming deployment %d: version %s onto %s (%s)", r.dep.ID, r.dep.Version, r.dep.Color, r.dep.Status)})

@@ -84,6 +84,7 @@ type Applied struct {
 	Phase        string // expand, contract or baseline
 	FinishedAt   time.Time
 	ForcedReason string
+	Deployment   string // the deployment that applied it ("" when none)
 }
 
 // Input is everything the decision looks at.
@@ -321,6 +322,12 @@ func orNone(v string) string {
 		return "none"
 	}
 	return v
+}
+
+// CompareSchema checks that everything the color's schema want has exists
+// in live with a compatible type (the check the gate runs for each color).
+func CompareSchema(color string, want, live *Catalog) []Check {
+	return checkSchema("schema-"+color+"-color", color, want, live)
 }
 
 // (d) everything a color's schema has exists live with a compatible type.

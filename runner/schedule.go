@@ -38,7 +38,7 @@ func GateMigrations(migs []*Migration) []gate.Migration {
 func GateHistory(hist []Applied) []gate.Applied {
 	out := make([]gate.Applied, 0, len(hist))
 	for _, a := range hist {
-		out = append(out, gate.Applied{Version: a.Version, Checksum: a.Checksum, Phase: a.Phase, FinishedAt: a.FinishedAt, ForcedReason: a.ForcedReason})
+		out = append(out, gate.Applied{Version: a.Version, Checksum: a.Checksum, Phase: a.Phase, FinishedAt: a.FinishedAt, ForcedReason: a.ForcedReason, Deployment: a.Deployment})
 	}
 	return out
 }

@@ -152,9 +152,8 @@ func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (gate.Input,
 	}
 	oldIdx, _ := gate.VersionIndex(in.Migrations, oldV)
 	newIdx, _ := gate.VersionIndex(in.Migrations, newV)
-	if oldIdx > newIdx {
-		return gate.Input{}, tm, &VersionError{Flag: "new", Reason: "comes before the old version in the directory"}
-	}
+	// The new color may be the older one (a manual switch back to the
+	// color standing by): each is replayed on its own then.
 	cats, err := Replayer{DevURL: o.DevURL, Schemas: o.Schemas, Log: log, Failpoint: o.Failpoint}.Sets(ctx, o.Migrations, [][]int{Prefix(oldIdx + 1), Prefix(newIdx + 1)})
 	tm.Replay = time.Since(start)
 	if err != nil {
