@@ -679,7 +679,7 @@ func TestContractGateForTheRunner(t *testing.T) {
 	}
 	_, err = runner.Migrate(ctx, e.conn, migs, runner.Options{Phase: runner.PhaseContract, State: recorded})
 	var gated *runner.ContractGateError
-	if !errors.As(err, &gated) || !strings.Contains(gated.Reason, "green (v1, deployment 1) (schema 0001) is the rollback target") {
+	if !errors.As(err, &gated) || !strings.Contains(gated.Reason, "green (v1, deployment 1, schema 0001) is the rollback target") {
 		t.Fatalf("runner contract during the window: %v", err)
 	}
 	if err := e.deployer().Retire(ctx, ""); err != nil {

@@ -119,8 +119,8 @@ func (d *Deployer) Status(ctx context.Context, events int) (*Report, error) {
 	switch {
 	case err == nil:
 		defer unlock()
-		if _, stale, why := gate.RollbackTarget(f.g); stale != nil && strings.Contains(why, "window") && f.op == nil {
-			if err := d.retire(ctx, f.dep(stale), "the rollback window ended", nil); err != nil {
+		if v := f.decide(gate.Action{Kind: gate.Expire}); v.RetireFirst != nil {
+			if err := d.retire(ctx, f.dep(v.RetireFirst), v.RetireWhy, nil); err != nil {
 				return nil, err
 			}
 			if f, err = d.gather(ctx, f.g.State.Traffic); err != nil {

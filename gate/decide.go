@@ -23,6 +23,7 @@ const (
 	MigrateExpand  Kind = "migrate-expand"  // bgmigrate migrate expand (and a deploy's expand step)
 	MigrateAll     Kind = "migrate-all"     // bgmigrate migrate all
 	ContractStatus Kind = "contract-status" // what status shows: Contract without retiring anything
+	Expire         Kind = "expire"          // status: retire a rollback target whose window ended
 )
 
 // Action is what a command is about to do.
@@ -124,6 +125,8 @@ func Decide(f Facts, a Action) Verdict {
 		v.contract(&out, false)
 	case MigrateExpand, MigrateAll:
 		v.migrate(&out)
+	case Expire:
+		v.expire(&out)
 	default:
 		out.Reasons = []string{fmt.Sprintf("unknown action %q", a.Kind)}
 	}
@@ -232,6 +235,12 @@ func schemaText(d *Deployment) string {
 	return "schema " + d.SchemaVersion
 }
 
+// whoSchema names a deployment with its schema: "green (v1, deployment 3,
+// schema 0002)".
+func whoSchema(d *Deployment) string {
+	return fmt.Sprintf("%s (%s, deployment %d, %s)", d.Color, d.Version, d.ID, schemaText(d))
+}
+
 // who names a deployment for people: "green (v1, deployment 3)".
 func who(d *Deployment) string {
 	return fmt.Sprintf("%s (%s, deployment %d)", d.Color, d.Version, d.ID)
@@ -315,7 +324,7 @@ func (v *view) rollbackTarget() (target, stale *Deployment, why string) {
 		return nil, old, fmt.Sprintf("the rollback window of %s ended at %s", who(old), end.UTC().Format(time.RFC3339))
 	}
 	if rm := v.removedFor(old); len(rm) > 0 {
-		return nil, old, fmt.Sprintf("contract migration(s) %s removed what %s (%s) needs", describeRemoved(rm), who(old), schemaText(old))
+		return nil, old, fmt.Sprintf("contract migration(s) %s removed what %s needs", describeRemoved(rm), whoSchema(old))
 	}
 	return old, nil, ""
 }
@@ -692,7 +701,7 @@ func (v *view) rollbackInterrupted(out *Verdict, op *Operation, active string) {
 		}
 		if t := out.Target; t != nil {
 			if rm := v.removedFor(t); len(rm) > 0 {
-				out.refuse("contract migration(s) %s removed what %s (%s) needs", describeRemoved(rm), who(t), schemaText(t))
+				out.refuse("contract migration(s) %s removed what %s needs", describeRemoved(rm), whoSchema(t))
 			}
 			if t.Status == StatusRetired || t.Status == StatusFailed || t.Status == StatusRolledBack {
 				out.refuse("%s is %s", who(t), t.Status)
@@ -750,7 +759,7 @@ func (v *view) switchTo(out *Verdict) {
 	case StatusReady, StatusActive:
 	case StatusStandby, StatusDraining:
 		if rm := v.removedFor(target); len(rm) > 0 {
-			out.refuse("contract migration(s) %s removed what %s (%s) needs", describeRemoved(rm), who(target), schemaText(target))
+			out.refuse("contract migration(s) %s removed what %s needs", describeRemoved(rm), whoSchema(target))
 		}
 		if cur := v.live[Other(to)]; cur != nil && cur.Status == StatusActive && active == cur.Color {
 			if end := v.windowEnd(cur, target); !v.st.Now.Before(end) {
@@ -834,6 +843,29 @@ func LeftRunning(st *State) []Deployment {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out
+}
+
+// ---- expire ----
+
+// expire names the rollback target whose window ended (RetireFirst), for
+// status to retire; a target a contract broke is left to a person.
+func (v *view) expire(out *Verdict) {
+	out.Noop = true
+	if v.st == nil || v.blocked() != "" {
+		return
+	}
+	cur := v.active()
+	if cur == nil || cur.Status != StatusActive {
+		return
+	}
+	old := v.live[Other(cur.Color)]
+	if old == nil || old.Status != StatusStandby && old.Status != StatusDraining {
+		return
+	}
+	if end := v.windowEnd(cur, old); !v.st.Now.Before(end) {
+		out.Noop = false
+		out.RetireFirst, out.RetireWhy = old, "the rollback window ended"
+	}
 }
 
 // ---- contract ----
@@ -934,8 +966,8 @@ func (v *view) contractWaits(i int) (why string, forceable bool) {
 			if target == nil || target.ID != d.ID {
 				continue // no longer a rollback target: retired first
 			}
-			return fmt.Sprintf("%s (%s) is the rollback target until %s and needs what %s removes; run bgmigrate retire first",
-				who(d), schemaText(d), v.windowEnd(v.active(), d).UTC().Format(time.RFC3339), m.Version), true
+			return fmt.Sprintf("%s is the rollback target until %s and needs what %s removes; run bgmigrate retire first",
+				whoSchema(d), v.windowEnd(v.active(), d).UTC().Format(time.RFC3339), m.Version), true
 		default:
 			return fmt.Sprintf("%s is %s with %s, before %s", who(d), d.Status, schemaText(d), m.Version), false
 		}

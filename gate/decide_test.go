@@ -82,7 +82,7 @@ func TestDecide(t *testing.T) {
 			Action{Kind: Contract, Force: true, Reason: "hotfix"}, false, "was rolled back", nil},
 		{"contract while the old color stands by waits for retire",
 			func() Facts { return facts("blue", with(v1Green, StatusStandby), with(v2Blue, StatusActive)) },
-			Action{Kind: Contract}, false, "0003: green (v1, deployment 1) (schema 0001) is the rollback target until 2026-01-01T13:20:00Z and needs what 0003 removes; run bgmigrate retire first",
+			Action{Kind: Contract}, false, "0003: green (v1, deployment 1, schema 0001) is the rollback target until 2026-01-01T13:20:00Z and needs what 0003 removes; run bgmigrate retire first",
 			func(t *testing.T, v Verdict) {
 				if len(v.Wait) != 2 || !v.Wait[0].Forceable || v.Wait[1].Forceable {
 					t.Errorf("waits %+v: want 0003 forceable and 0005 after it", v.Wait)
@@ -259,7 +259,7 @@ func TestDecide(t *testing.T) {
 				f.History = append(f.History, Applied{Version: "0003", Checksum: "c", Phase: "contract", FinishedAt: t0.Add(40 * time.Minute), ForcedReason: "leak"})
 				return f
 			},
-			Action{Kind: Rollback}, false, "contract migration(s) 0003 (forced: leak) removed what green (v1, deployment 1) (schema 0001) needs", nil},
+			Action{Kind: Rollback}, false, "contract migration(s) 0003 (forced: leak) removed what green (v1, deployment 1, schema 0001) needs", nil},
 		{"a contract the target was deployed after does not stop the rollback",
 			func() Facts {
 				d := with(v1Green, StatusStandby)
@@ -407,7 +407,31 @@ func TestDecide(t *testing.T) {
 				f.History = append(f.History, Applied{Version: "0003", Checksum: "c", Phase: "contract", FinishedAt: t0.Add(40 * time.Minute), ForcedReason: "leak"})
 				return f
 			},
-			Action{Kind: Switch, Color: "green"}, false, "removed what green (v1, deployment 1) (schema 0001) needs", nil},
+			Action{Kind: Switch, Color: "green"}, false, "removed what green (v1, deployment 1, schema 0001) needs", nil},
+
+		// expire (status).
+		{"status retires a rollback target whose window ended",
+			func() Facts {
+				f := facts("blue", with(v1Green, StatusStandby), with(v2Blue, StatusActive))
+				f.State.Now = t0.Add(3 * time.Hour)
+				return f
+			},
+			Action{Kind: Expire}, true, "", func(t *testing.T, v Verdict) {
+				if v.RetireFirst == nil || v.RetireFirst.ID != 1 || v.Noop {
+					t.Errorf("verdict %+v", v)
+				}
+			}},
+		{"status leaves a target a forced contract broke to a person",
+			func() Facts {
+				f := facts("blue", with(v1Green, StatusStandby), with(v2Blue, StatusActive))
+				f.History = append(f.History, Applied{Version: "0003", Checksum: "c", Phase: "contract", FinishedAt: t0.Add(40 * time.Minute), ForcedReason: "leak"})
+				return f
+			},
+			Action{Kind: Expire}, true, "", func(t *testing.T, v Verdict) {
+				if v.RetireFirst != nil || !v.Noop {
+					t.Errorf("verdict %+v", v)
+				}
+			}},
 
 		// retire.
 		{"retire the rollback target",

@@ -138,7 +138,7 @@ func TestEvaluate(t *testing.T) {
 			in.State = shopState(Deployment{ID: 3, Version: "v1", Color: "green", Status: StatusStandby, SchemaVersion: "001", DeployedAt: t0},
 				Deployment{ID: 4, Version: "v2", Color: "blue", Status: StatusActive, SchemaVersion: "003", DeployedAt: t0, ActivatedAt: t0.Add(time.Hour)})
 		}, false, []want{
-			{CheckRollback, Block, `contract migration 003 (003_drop.sql) waits: green (v1, deployment 3) (schema 001) is the rollback target until 2026-01-01T13:30:00Z and needs what 003 removes; run bgmigrate retire first`},
+			{CheckRollback, Block, `contract migration 003 (003_drop.sql) waits: green (v1, deployment 3, schema 001) is the rollback target until 2026-01-01T13:30:00Z and needs what 003 removes; run bgmigrate retire first`},
 		}},
 		{"deployment state: retired, the contract may run", func(in *Input) {
 			in.Stage = PreContract

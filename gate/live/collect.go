@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -433,27 +434,28 @@ func extends(set, prev []int) bool {
 	return true
 }
 
-// scratchPrefix starts the name of every database a replay creates.
+// scratchPrefix starts the name of every database a replay creates:
+// bgmigrate_gate_<pid>_<start>_<random>, where pid and start (Unix
+// seconds) name the admin session that created it, so that another run,
+// from any database of the server, can tell whether its creator lives.
 const scratchPrefix = "bgmigrate_gate_"
 
-// scratchLock is the first key of the advisory lock a replay holds on the
-// admin connection for each scratch database it made (the second is a
-// hash of its name), so that another run can tell an abandoned one.
-const scratchLock = 0x62677363 // "bgsc"
+var scratchName = regexp.MustCompile(`^` + scratchPrefix + `(\d+)_(\d+)_[0-9a-f]+$`)
 
-// scratch creates a throwaway database on the dev server, holding its
-// advisory lock on admin until dropScratch, and connects to it. name is
-// set once the database exists, even when connecting fails.
+// scratch creates a throwaway database on the dev server, named after the
+// admin session, and connects to it. name is set once the database
+// exists, even when connecting fails.
 func scratch(ctx context.Context, admin *pgx.Conn, cfg *pgx.ConnConfig) (conn *pgx.Conn, name string, err error) {
-	n, err := randomName()
+	var pid, start int64
+	if err := admin.QueryRow(ctx, `SELECT pid, extract(epoch FROM backend_start)::bigint FROM pg_stat_activity WHERE pid = pg_backend_pid()`).Scan(&pid, &start); err != nil {
+		return nil, "", fmt.Errorf("create the replay database: %w", err)
+	}
+	r, err := randomName()
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, scratchLock, n); err != nil {
-		return nil, "", fmt.Errorf("create the replay database: %w", err)
-	}
+	n := fmt.Sprintf("%s%d_%d_%s", scratchPrefix, pid, start, strings.TrimPrefix(r, scratchPrefix))
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{n}.Sanitize()); err != nil {
-		_, _ = admin.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext($2))`, scratchLock, n)
 		return nil, "", fmt.Errorf("create the replay database: %w", err)
 	}
 	c := cfg.Copy()
@@ -475,16 +477,14 @@ func dropScratch(admin *pgx.Conn, name string, log io.Writer) {
 	if _, err := admin.Exec(ctx, q); err != nil {
 		fmt.Fprintf(log, "drop replay database %s: %v\n", name, err)
 	}
-	_, _ = admin.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, scratchLock, name)
 }
 
 // DropAbandoned drops the scratch databases of replays whose process died
-// (a deploy killed during its gate): the ones no session is connected to
-// and whose advisory lock no session holds. It reports what it dropped to
-// log and returns their names; failures are only reported.
+// (a deploy killed during its gate): the ones whose creating session (its
+// pid and start time are in the name) is gone. It reports what it dropped
+// to log and returns their names; failures are only reported.
 func DropAbandoned(ctx context.Context, admin *pgx.Conn, log io.Writer) []string {
-	rows, err := admin.Query(ctx, `SELECT d.datname FROM pg_database d
-		WHERE d.datname LIKE $1 AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.datname = d.datname)`, scratchPrefix+"%")
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE $1`, scratchPrefix+"%")
 	if err != nil {
 		fmt.Fprintf(log, "look for abandoned replay databases: %v\n", err)
 		return nil
@@ -496,8 +496,13 @@ func DropAbandoned(ctx context.Context, admin *pgx.Conn, log io.Writer) []string
 	}
 	var dropped []string
 	for _, name := range names {
-		var free bool
-		if err := admin.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, scratchLock, name).Scan(&free); err != nil || !free {
+		m := scratchName.FindStringSubmatch(name)
+		if m == nil {
+			continue // not named by this version: left alone
+		}
+		var alive bool
+		if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1 AND extract(epoch FROM backend_start)::bigint = $2)`,
+			m[1], m[2]).Scan(&alive); err != nil || alive {
 			continue // its replay is still running
 		}
 		fmt.Fprintf(log, "dropping %s, left by a replay that did not finish\n", name)

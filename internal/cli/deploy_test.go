@@ -307,7 +307,7 @@ func TestContractCommand(t *testing.T) {
 		t.Fatalf("--force without --reason: exit %d", r.code)
 	}
 	gateArgs := []string{"gate", "--stage", "pre-contract", "--dir", filepath.Join(e.dir, "migrations"), "--dsn", e.dbURL, "--dev-url", e.dbURL, "--service", "shop"}
-	if r := run(t, "", gateArgs...); r.code != ExitFindings || !strings.Contains(r.stdout, `block rollback-target     contract migration 0002 (`) || !strings.Contains(r.stdout, `waits: green (v1, deployment 1) (schema 0001) is the rollback target until`) {
+	if r := run(t, "", gateArgs...); r.code != ExitFindings || !strings.Contains(r.stdout, `block rollback-target     contract migration 0002 (`) || !strings.Contains(r.stdout, `waits: green (v1, deployment 1, schema 0001) is the rollback target until`) {
 		t.Fatalf("gate pre-contract during the window: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := e.run("retire"); r.code != ExitOK || !strings.Contains(r.stdout, "retired") {
