@@ -13,30 +13,6 @@ import (
 	"github.com/bgmigrate/bgmigrate/switcher"
 )
 
-// killAt runs fn, a command of d, and stops it dead at the failpoint name
-// as a killed process would stop: its connection to PostgreSQL is cut
-// (the server ends the session: its locks go, an open transaction rolls
-// back) and it never goes on. It reports whether fn reached the point,
-// and fn's error when it did not.
-func killAt(d *deploy.Deployer, name string, fn func() error) (bool, error) {
-	hit := make(chan struct{})
-	done := make(chan error, 1)
-	d.Failpoint = func(n string) {
-		if n == name {
-			_ = d.Conn.PgConn().Conn().Close()
-			close(hit)
-			select {} // the process is gone
-		}
-	}
-	go func() { done <- fn() }()
-	select {
-	case <-hit:
-		return true, nil
-	case err := <-done:
-		return false, err
-	}
-}
-
 // TestMapFileAndRuntimeDisagree: a deploy killed after the running HAProxy
 // took the switch and before the map file did leaves them naming
 // different colors. The next command reports and repairs it (the file is
@@ -51,7 +27,7 @@ func TestMapFileAndRuntimeDisagree(t *testing.T) {
 	}
 	d := e.deployer()
 	mapFile := e.lb.Dir + "/color.map"
-	reached, err := killAt(d, "deploy:after-switch", func() error {
+	reached, err := killAt(d, "", "", "deploy:after-switch", func() error {
 		return d.Deploy(ctx, deploy.DeployOptions{Version: "v2"})
 	})
 	if !reached {

@@ -816,7 +816,7 @@ func (w *world) kill(cmd, point, first string) string {
 		_, err := d.Contract(ctx, deploy.ContractOptions{})
 		return err
 	}
-	reached, err := w.killAt(d, tag, point, run)
+	reached, err := killAt(d, w.adminURL, tag, point, run)
 	if !reached {
 		var ref *deploy.RefusedError
 		var failed *deploy.FailedError
@@ -907,11 +907,13 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// killAt runs fn and stops it dead at the failpoint name, as a killed
-// process stops: every session of the process (its application_name) is
-// ended by the server, so its locks go and its open transactions roll
-// back, and fn never goes on.
-func (w *world) killAt(d *deploy.Deployer, tag, name string, fn func() error) (bool, error) {
+// killAt runs fn, a command of d, and stops it dead at the failpoint name
+// as a killed process stops: its connection to PostgreSQL is cut, and
+// with adminURL every other session of the process (application_name
+// tag) is ended by the server, so that its locks go and its open
+// transactions roll back; fn never goes on. It reports whether fn reached
+// the point, and fn's error when it did not.
+func killAt(d *deploy.Deployer, adminURL, tag, name string, fn func() error) (bool, error) {
 	hit := make(chan struct{})
 	done := make(chan error, 1)
 	d.Failpoint = func(n string) {
@@ -919,19 +921,8 @@ func (w *world) killAt(d *deploy.Deployer, tag, name string, fn func() error) (b
 			return
 		}
 		_ = d.Conn.PgConn().Conn().Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		admin, err := pgx.Connect(ctx, w.adminURL)
-		if err == nil {
-			_, _ = admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, tag)
-			for i := 0; i < 100; i++ {
-				var n int
-				if admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 OR pid = $2`, tag, d.Conn.PgConn().PID()).Scan(&n) == nil && n == 0 {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			admin.Close(context.Background())
+		if adminURL != "" {
+			terminate(adminURL, tag, d.Conn.PgConn().PID())
 		}
 		close(hit)
 		select {} // the process is gone
@@ -942,6 +933,26 @@ func (w *world) killAt(d *deploy.Deployer, tag, name string, fn func() error) (b
 		return true, nil
 	case err := <-done:
 		return false, err
+	}
+}
+
+// terminate ends the sessions named tag and waits until they and the
+// session pid are gone.
+func terminate(adminURL, tag string, pid uint32) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return
+	}
+	defer admin.Close(context.Background())
+	_, _ = admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, tag)
+	for i := 0; i < 100; i++ {
+		var n int
+		if admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 OR pid = $2`, tag, pid).Scan(&n) == nil && n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

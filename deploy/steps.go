@@ -597,17 +597,34 @@ func orNoVersion(v string) string {
 	return v
 }
 
-// checked is the switch's precondition: traffic only moves to a color that
-// passed its checks in this run.
+// checked is the switch's precondition, as the decision (gate.Cutover)
+// gives it: traffic only moves to a color that passed its checks in this
+// run.
 func (r *run) checked(ctx context.Context) error {
-	if r.dep == nil || r.dep.Status != state.Deploying && r.dep.Status != state.Ready {
+	if r.dep == nil {
 		return fmt.Errorf("no deployment is ready to take the traffic")
 	}
-	if !r.passed["readiness"] {
-		return fmt.Errorf("%s did not pass its readiness probe in this run; traffic is not moved", r.color)
+	var passed []string
+	for p := range r.passed {
+		passed = append(passed, p)
 	}
-	if !r.d.Config.Gate.Skip && !r.passed["gate"] {
-		return fmt.Errorf("the gate did not allow the switch in this run; traffic is not moved")
+	st := *r.f.g.State
+	st.Deployments = append([]gate.Deployment(nil), st.Deployments...)
+	found := false
+	for i := range st.Deployments {
+		if st.Deployments[i].ID == r.dep.ID {
+			st.Deployments[i] = live.GateDeployment(r.dep)
+			found = true
+		}
+	}
+	if !found {
+		st.Deployments = append(st.Deployments, live.GateDeployment(r.dep))
+	}
+	f := r.f.g
+	f.State = &st
+	v := gate.Decide(f, gate.Action{Kind: gate.Cutover, Deployment: r.dep.ID, Passed: passed, GateSkipped: r.d.Config.Gate.Skip})
+	if !v.Allow {
+		return errors.New(v.Reason())
 	}
 	return r.d.moveTo(ctx, r.dep, state.Ready)
 }

@@ -24,6 +24,7 @@ const (
 	MigrateAll     Kind = "migrate-all"     // bgmigrate migrate all
 	ContractStatus Kind = "contract-status" // what status shows: Contract without retiring anything
 	Expire         Kind = "expire"          // status: retire a rollback target whose window ended
+	Cutover        Kind = "cutover"         // a deploy's switch step: may traffic move to its deployment now?
 )
 
 // Action is what a command is about to do.
@@ -39,6 +40,12 @@ type Action struct {
 	// rollback target; Reason says why (recorded).
 	Force  bool
 	Reason string
+	// Deployment is the deployment a cutover moves traffic to, and Passed
+	// the checks it passed in this run ("readiness", "gate"); GateSkipped
+	// says the configuration turned the gate off.
+	Deployment  int64
+	Passed      []string
+	GateSkipped bool
 }
 
 // Verdict is the answer to one action.
@@ -127,6 +134,8 @@ func Decide(f Facts, a Action) Verdict {
 		v.migrate(&out)
 	case Expire:
 		v.expire(&out)
+	case Cutover:
+		v.cutover(&out)
 	default:
 		out.Reasons = []string{fmt.Sprintf("unknown action %q", a.Kind)}
 	}
@@ -843,6 +852,46 @@ func LeftRunning(st *State) []Deployment {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out
+}
+
+// ---- cutover ----
+
+// cutover is the precondition of a deploy's switch: traffic only moves to
+// a deployment that is being deployed and passed its readiness probe and
+// the gate in this run, over a load balancer that answers.
+func (v *view) cutover(out *Verdict) {
+	if v.st == nil {
+		out.refuse("no deployment state")
+		return
+	}
+	t := v.st.Traffic
+	switch {
+	case t.Err != "":
+		out.refuse("the load balancer cannot be read: %s", t.Err)
+		return
+	case t.Disagreement != "":
+		out.refuse("the load balancer disagrees with itself: %s", t.Disagreement)
+		return
+	}
+	d := v.byID(out.Action.Deployment)
+	if d == nil {
+		out.refuse("deployment %d is not recorded", out.Action.Deployment)
+		return
+	}
+	out.Deployment, out.TargetColor = d, d.Color
+	if d.Status != StatusDeploying && d.Status != StatusReady {
+		out.refuse("%s is %s, not ready to take the traffic", who(d), d.Status)
+	}
+	passed := map[string]bool{}
+	for _, p := range out.Action.Passed {
+		passed[p] = true
+	}
+	if !passed["readiness"] {
+		out.refuse("%s did not pass its readiness probe in this run; traffic is not moved", d.Color)
+	}
+	if !out.Action.GateSkipped && !passed["gate"] {
+		out.refuse("the gate did not allow the switch in this run; traffic is not moved")
+	}
 }
 
 // ---- expire ----

@@ -433,6 +433,20 @@ func TestDecide(t *testing.T) {
 				}
 			}},
 
+		// a deploy's switch step.
+		{"the switch step needs readiness and the gate passed in this run",
+			func() Facts { return facts("green", with(v1Green, StatusActive), with(v2Blue, StatusDeploying)) },
+			Action{Kind: Cutover, Deployment: 2, Passed: []string{"readiness"}}, false, "the gate did not allow the switch in this run", nil},
+		{"the switch step with its checks passed",
+			func() Facts { return facts("green", with(v1Green, StatusActive), with(v2Blue, StatusReady)) },
+			Action{Kind: Cutover, Deployment: 2, Passed: []string{"readiness", "gate"}}, true, "", nil},
+		{"the switch step with the gate turned off",
+			func() Facts { return facts("green", with(v1Green, StatusActive), with(v2Blue, StatusReady)) },
+			Action{Kind: Cutover, Deployment: 2, Passed: []string{"readiness"}, GateSkipped: true}, true, "", nil},
+		{"the switch step for a deployment that failed",
+			func() Facts { return facts("green", with(v1Green, StatusActive), with(v2Blue, StatusFailed)) },
+			Action{Kind: Cutover, Deployment: 2, Passed: []string{"readiness", "gate"}}, false, "blue (v2, deployment 2) is failed, not ready", nil},
+
 		// retire.
 		{"retire the rollback target",
 			func() Facts { return facts("blue", with(v1Green, StatusStandby), with(v2Blue, StatusActive)) },

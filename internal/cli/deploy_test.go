@@ -166,30 +166,7 @@ func (e *deployEnv) live() map[switcher.Color]*state.Deployment {
 // between the switch and its record, and kills it (SIGKILL) there.
 func (e *deployEnv) killAfterSwitch(version string) {
 	e.t.Helper()
-	cmd, stderr, stdout := e.start([]string{failpointEnv + "=deploy:after-switch"}, "deploy", "--version", version, "--format", "json")
-	reached := make(chan bool, 1)
-	go func() {
-		for stderr.Scan() {
-			if strings.Contains(stderr.Text(), "failpoint deploy:after-switch") {
-				reached <- true
-				return
-			}
-		}
-		reached <- false
-	}()
-	select {
-	case ok := <-reached:
-		if !ok {
-			cmd.Wait()
-			e.t.Fatalf("deploy %s ended before the switch:\n%s", version, stdout.String())
-		}
-	case <-time.After(2 * time.Minute):
-		e.t.Fatalf("deploy %s did not reach the switch", version)
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		e.t.Fatal(err)
-	}
-	cmd.Wait()
+	e.killAt("deploy:after-switch", "deploy", "--version", version, "--format", "json")
 }
 
 // TestDeployKilledAfterSwitch: bgmigrate dies right after the switch,
