@@ -452,7 +452,7 @@ func (v *view) problems(ordered bool) []string {
 			continue
 		}
 		for _, j := range v.pending[k+1:] {
-			if n := v.f.Migrations[j]; n.Class != phases.Contract {
+			if n := v.f.Migrations[j]; n.Class != phases.Contract && !n.Neutral {
 				out = append(out, fmt.Sprintf("%s (expand) comes after pending contract migration %s; apply contract first or reorder the migrations", n.Path, v.f.Migrations[i].Path))
 				break
 			}
@@ -524,13 +524,18 @@ func splitText(split map[string]int) string {
 // switch) and the pending contract ones (they wait for the old color to
 // go).
 func (v *view) expandSplit() (run []Migration, wait []Waiting) {
+	contract := false
 	for _, i := range v.pending {
 		m := v.f.Migrations[i]
-		if m.Class == phases.Contract {
+		switch {
+		case m.Class == phases.Contract:
+			contract = true
 			wait = append(wait, Waiting{Migration: m, Reason: "a contract migration runs once no color that may take traffic needs what it removes (bgmigrate contract)"})
-			continue
+		case m.Neutral && contract:
+			wait = append(wait, Waiting{Migration: m, Reason: "it changes nothing the old color sees and runs with the contract migration before it"})
+		default:
+			run = append(run, m)
 		}
-		run = append(run, m)
 	}
 	return run, wait
 }
@@ -953,6 +958,15 @@ func (v *view) contract(out *Verdict, withExpand bool) {
 	waiting := ""
 	for _, i := range v.pending {
 		m := v.f.Migrations[i]
+		if m.Neutral && m.Class != phases.Contract {
+			// Runs in the contract phase along with the others, in order.
+			if waiting != "" {
+				out.Wait = append(out.Wait, Waiting{Migration: m, Reason: waiting})
+			} else if !withExpand {
+				out.Run = append(out.Run, m)
+			}
+			continue
+		}
 		if m.Class != phases.Contract {
 			if waiting == "" && !withExpand {
 				waiting = fmt.Sprintf("expand migration %s before it is pending; run bgmigrate migrate expand (or deploy its release) first", m.Version)

@@ -238,6 +238,32 @@ func TestDecide(t *testing.T) {
 			},
 			Action{Kind: MigrateExpand}, false, "0001_users.sql: migration 0001 was applied with checksum old but the file now has a", nil},
 
+		// phase-neutral migrations (a VALIDATE, a relaxing DROP CONSTRAINT).
+		{"a neutral migration after a pending contract is no misordering: it waits with it",
+			func() Facts {
+				f := facts("blue", with(v1Green, StatusRetired), with(v2Blue, StatusActive))
+				f.Migrations[3].Neutral = true
+				f.Migrations = f.Migrations[:4]
+				return f
+			},
+			Action{Kind: MigrateExpand}, true, "", func(t *testing.T, v Verdict) {
+				if versions(v.Run) != "" || len(v.Wait) != 2 || v.Wait[1].Migration.Version != "0004" {
+					t.Errorf("run %s wait %+v", versions(v.Run), v.Wait)
+				}
+			}},
+		{"contract runs the neutral migrations after the contract one, in order",
+			func() Facts {
+				f := facts("blue", with(v1Green, StatusRetired), with(v2Blue, StatusActive))
+				f.Migrations[3].Neutral = true
+				f.Migrations = f.Migrations[:4]
+				return f
+			},
+			Action{Kind: Contract}, true, "", func(t *testing.T, v Verdict) {
+				if versions(v.Run) != "0003,0004" {
+					t.Errorf("run %s wait %+v", versions(v.Run), v.Wait)
+				}
+			}},
+
 		// rollback.
 		{"rollback to the standby",
 			func() Facts { return facts("blue", with(v1Green, StatusStandby), with(v2Blue, StatusActive)) },

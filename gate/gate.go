@@ -75,6 +75,10 @@ type Migration struct {
 	// Problems are what stops it from being scheduled: its error
 	// findings ("path:line:col: message [rule]").
 	Problems []string
+	// Neutral: it changes nothing the old color sees, so it runs in
+	// whichever phase reaches it (after a pending contract migration, with
+	// it).
+	Neutral bool
 }
 
 // Applied is a row of the runner's history.

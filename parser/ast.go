@@ -47,7 +47,12 @@ type Expr struct {
 	Null  bool     // the literal NULL
 	// NextVal is set when the expression calls nextval (a serial default).
 	NextVal bool
-	Span    Span
+	// Column is set when the expression, casts left aside, is a bare
+	// column reference: the column's name; Casts are the types it is cast
+	// to, outermost first.
+	Column string
+	Casts  []TypeName
+	Span   Span
 
 	text func() string
 }
@@ -239,6 +244,27 @@ type AlterEnum struct {
 	RenameFrom  string
 	RenameTo    string
 	IfNotExists bool
+	// Neighbor is the value of ADD VALUE … BEFORE/AFTER ("" when the new
+	// value goes last); After says which.
+	Neighbor string
+	After    bool
+}
+
+// CreateDomain is CREATE DOMAIN.
+type CreateDomain struct {
+	Name    QName
+	Type    TypeName
+	NotNull bool
+	Check   bool // it has a CHECK constraint
+}
+
+// AlterDomain is ALTER DOMAIN.
+type AlterDomain struct {
+	Name QName
+	// Op is "add constraint", "validate constraint", "drop constraint",
+	// "set not null", "drop not null", "set default" or "drop default".
+	Op         string
+	Constraint *Constraint // AddConstraint
 }
 
 // CreateEnum is CREATE TYPE … AS ENUM.
@@ -252,6 +278,10 @@ type CreateView struct {
 	View         QName
 	Replace      bool
 	Materialized bool
+	// Columns are the names of the view's columns, as PostgreSQL names
+	// them (the column list, else the query's output names); nil when a *
+	// leaves them unknown.
+	Columns []string
 }
 
 // CreateFunction is CREATE [OR REPLACE] FUNCTION / PROCEDURE. Body returns
@@ -349,6 +379,9 @@ type SetParam struct {
 type Update struct {
 	Table    QName
 	HasWhere bool
+	// Columns are the columns SET assigns, in order (with a subscript or
+	// field, as "a[…]" or "a.…", which may repeat).
+	Columns []string
 }
 
 // Delete is DELETE.
@@ -361,10 +394,16 @@ type Delete struct {
 type Insert struct {
 	Table      QName
 	FromSelect bool
+	// Columns is the column list, in order (nil when there is none).
+	Columns []string
 }
 
 // Select is SELECT (and VALUES); Calls lists the functions it calls.
-type Select struct{}
+type Select struct {
+	// Tables are the tables the FROM clause reads directly.
+	Tables   []QName
+	HasWhere bool
+}
 
 // Call is CALL procedure.
 type Call struct{ Name QName }
@@ -404,6 +443,8 @@ func (*Rename) node()         {}
 func (*SetSchema) node()      {}
 func (*AlterEnum) node()      {}
 func (*CreateEnum) node()     {}
+func (*CreateDomain) node()   {}
+func (*AlterDomain) node()    {}
 func (*CreateView) node()     {}
 func (*CreateFunction) node() {}
 func (*Do) node()             {}

@@ -151,10 +151,16 @@ func (c *converter) expr(n *pg.Node) *Expr {
 	inner := n
 	for {
 		if tc := inner.GetTypeCast(); tc != nil && tc.Arg != nil {
+			e.Casts = append(e.Casts, c.typeName(tc.TypeName))
 			inner = tc.Arg
 			continue
 		}
 		break
+	}
+	if cr := inner.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
+		if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil {
+			e.Column = s.Sval
+		}
 	}
 	if ac := inner.GetAConst(); ac != nil {
 		e.Const = true
@@ -414,8 +420,182 @@ func objectQName(n *pg.Node) QName {
 	return QName{}
 }
 
+// domainOps names the subtypes of ALTER DOMAIN.
+var domainOps = map[string]string{
+	"C": "add constraint", "V": "validate constraint", "X": "drop constraint",
+	"O": "set not null", "N": "drop not null", "T": "set default",
+}
+
+// targetNames lists the names of ResTargets (UPDATE … SET, INSERT's column
+// list); one with a subscript or field is named "name[…]" or "name.…".
+func targetNames(ns []*pg.Node) []string {
+	var out []string
+	for _, n := range ns {
+		rt := n.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		name := rt.Name
+		if len(rt.Indirection) > 0 {
+			name += "[…]"
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// appendFromTables appends the tables a FROM item reads directly.
+func appendFromTables(out []QName, n *pg.Node) []QName {
+	switch {
+	case n.GetRangeVar() != nil:
+		return append(out, rangeVar(n.GetRangeVar()))
+	case n.GetJoinExpr() != nil:
+		j := n.GetJoinExpr()
+		return appendFromTables(appendFromTables(out, j.Larg), j.Rarg)
+	}
+	return out
+}
+
+// viewColumns names the columns of the view CREATE VIEW text defines, as
+// PostgreSQL does: the column list, else the output names of the query
+// (FigureColname); nil when it has none or a * leaves them unknown. The
+// statement is parsed again in full: the tree convert reads leaves the
+// query out.
+func viewColumns(text string) []string {
+	res, err := pg.Parse(text)
+	if err != nil || len(res.Stmts) != 1 {
+		return nil
+	}
+	v := res.Stmts[0].Stmt.GetViewStmt()
+	if v == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range v.Aliases {
+		if s := a.GetString_(); s != nil {
+			out = append(out, s.Sval)
+		}
+	}
+	sel := v.Query.GetSelectStmt()
+	for sel != nil && sel.Larg != nil {
+		sel = sel.Larg
+	}
+	if sel == nil {
+		return out
+	}
+	var names []string
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil {
+			return out
+		}
+		if rt.Name != "" {
+			names = append(names, rt.Name)
+			continue
+		}
+		name, ok := colName(rt.Val)
+		if !ok {
+			return out // a *: the columns are the table's
+		}
+		names = append(names, name)
+	}
+	// The column list names the first columns, the query the rest.
+	if len(out) < len(names) {
+		out = append(out, names[len(out):]...)
+	}
+	return out
+}
+
+// colName is PostgreSQL's FigureColname for the common expressions; false
+// for a *.
+func colName(n *pg.Node) (string, bool) {
+	switch {
+	case n.GetColumnRef() != nil:
+		f := n.GetColumnRef().Fields
+		if len(f) == 0 {
+			return "?column?", true
+		}
+		if f[len(f)-1].GetAStar() != nil {
+			return "", false
+		}
+		if s := f[len(f)-1].GetString_(); s != nil {
+			return s.Sval, true
+		}
+	case n.GetFuncCall() != nil:
+		if names := strList(n.GetFuncCall().Funcname); len(names) > 0 {
+			return names[len(names)-1], true
+		}
+	case n.GetTypeCast() != nil:
+		tc := n.GetTypeCast()
+		if name, ok := colName(tc.Arg); !ok || name != "?column?" {
+			return name, ok
+		}
+		if names := strList(tc.TypeName.GetNames()); len(names) > 0 {
+			return names[len(names)-1], true
+		}
+	case n.GetCaseExpr() != nil:
+		return "case", true
+	case n.GetCoalesceExpr() != nil:
+		return "coalesce", true
+	case n.GetAIndirection() != nil:
+		if ind := n.GetAIndirection().Indirection; len(ind) > 0 {
+			if s := ind[len(ind)-1].GetString_(); s != nil {
+				return s.Sval, true
+			}
+		}
+		return colName(n.GetAIndirection().Arg)
+	case n.GetSubLink() != nil:
+		switch n.GetSubLink().SubLinkType {
+		case pg.SubLinkType_EXISTS_SUBLINK:
+			return "exists", true
+		case pg.SubLinkType_ARRAY_SUBLINK:
+			return "array", true
+		}
+	case n.GetMinMaxExpr() != nil:
+		if n.GetMinMaxExpr().Op == pg.MinMaxOp_IS_GREATEST {
+			return "greatest", true
+		}
+		return "least", true
+	}
+	return "?column?", true
+}
+
 var lockModes = []string{"", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE",
 	"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
+
+// defBool reads a boolean option the way PostgreSQL's defGetBoolean does:
+// no value, true, on, yes and 1 are true; false, off, no and 0 false.
+func defBool(d *pg.DefElem) bool {
+	if d.Arg == nil {
+		return true
+	}
+	switch {
+	case d.Arg.GetInteger() != nil:
+		return d.Arg.GetInteger().Ival != 0
+	case d.Arg.GetBoolean() != nil:
+		return d.Arg.GetBoolean().Boolval
+	case d.Arg.GetString_() != nil:
+		switch strings.ToLower(d.Arg.GetString_().Sval) {
+		case "false", "off", "no", "0":
+			return false
+		}
+	case d.Arg.GetAConst() != nil:
+		ac := d.Arg.GetAConst()
+		if iv := ac.GetIval(); iv != nil {
+			return iv.Ival != 0
+		}
+		if bv := ac.GetBoolval(); bv != nil {
+			return bv.Boolval
+		}
+		if sv := ac.GetSval(); sv != nil {
+			switch strings.ToLower(sv.Sval) {
+			case "false", "off", "no", "0":
+				return false
+			}
+		}
+	}
+	return true
+}
 
 func defElems(ns []*pg.Node) map[string]*pg.Node {
 	out := map[string]*pg.Node{}
@@ -490,7 +670,7 @@ func (c *converter) convert(t stmtTree, st *Statement) {
 		if s.OldVal != "" {
 			ae.RenameFrom, ae.RenameTo = s.OldVal, s.NewVal
 		} else {
-			ae.AddValue = s.NewVal
+			ae.AddValue, ae.Neighbor, ae.After = s.NewVal, s.NewValNeighbor, s.NewValIsAfter
 		}
 		st.Node, st.Tag = ae, "ALTER TYPE"
 	case n.GetCreateEnumStmt() != nil:
@@ -498,7 +678,26 @@ func (c *converter) convert(t stmtTree, st *Statement) {
 		st.Node, st.Tag = &CreateEnum{Type: qnameOf(s.TypeName), Values: strList(s.Vals)}, "CREATE TYPE"
 	case n.GetViewStmt() != nil:
 		s := n.GetViewStmt()
-		st.Node, st.Tag = &CreateView{View: rangeVar(s.View), Replace: s.Replace}, "CREATE VIEW"
+		st.Node, st.Tag = &CreateView{View: rangeVar(s.View), Replace: s.Replace, Columns: viewColumns(st.Text)}, "CREATE VIEW"
+	case n.GetCreateDomainStmt() != nil:
+		s := n.GetCreateDomainStmt()
+		d := &CreateDomain{Name: qnameOf(s.Domainname), Type: c.typeName(s.TypeName)}
+		for _, k := range s.Constraints {
+			switch k.GetConstraint().GetContype() {
+			case pg.ConstrType_CONSTR_CHECK:
+				d.Check = true
+			case pg.ConstrType_CONSTR_NOTNULL:
+				d.NotNull = true
+			}
+		}
+		st.Node, st.Tag = d, "CREATE DOMAIN"
+	case n.GetAlterDomainStmt() != nil:
+		s := n.GetAlterDomainStmt()
+		d := &AlterDomain{Name: qnameOf(s.TypeName), Op: domainOps[s.Subtype]}
+		if k := s.Def.GetConstraint(); k != nil && s.Subtype == "C" {
+			d.Constraint = c.constraint(k, "")
+		}
+		st.Node, st.Tag = d, "ALTER DOMAIN"
 	case n.GetCreateTableAsStmt() != nil:
 		s := n.GetCreateTableAsStmt()
 		var q QName
@@ -533,7 +732,7 @@ func (c *converter) convert(t stmtTree, st *Statement) {
 		}
 		for _, p := range s.Params {
 			if d := p.GetDefElem(); d != nil && d.Defname == "concurrently" {
-				r.Concurrently = true
+				r.Concurrently = defBool(d)
 			}
 		}
 		st.Node, st.Tag = r, "REINDEX"
@@ -544,7 +743,7 @@ func (c *converter) convert(t stmtTree, st *Statement) {
 		v := &Vacuum{Analyze: !s.IsVacuumcmd}
 		for _, o := range s.Options {
 			if d := o.GetDefElem(); d != nil && d.Defname == "full" {
-				v.Full = true
+				v.Full = defBool(d)
 			}
 		}
 		for _, r := range s.Rels {
@@ -606,7 +805,7 @@ func (c *converter) convert(t stmtTree, st *Statement) {
 		}
 	case n.GetUpdateStmt() != nil:
 		s := n.GetUpdateStmt()
-		st.Node, st.Tag = &Update{Table: rangeVar(s.Relation), HasWhere: s.WhereClause != nil}, "UPDATE"
+		st.Node, st.Tag = &Update{Table: rangeVar(s.Relation), HasWhere: s.WhereClause != nil, Columns: targetNames(s.TargetList)}, "UPDATE"
 		st.Calls = t.calls
 	case n.GetDeleteStmt() != nil:
 		s := n.GetDeleteStmt()
@@ -614,14 +813,19 @@ func (c *converter) convert(t stmtTree, st *Statement) {
 		st.Calls = t.calls
 	case n.GetInsertStmt() != nil:
 		s := n.GetInsertStmt()
-		ins := &Insert{Table: rangeVar(s.Relation)}
+		ins := &Insert{Table: rangeVar(s.Relation), Columns: targetNames(s.Cols)}
 		if sel := s.SelectStmt.GetSelectStmt(); sel != nil && len(sel.ValuesLists) == 0 {
 			ins.FromSelect = true
 		}
 		st.Node, st.Tag = ins, "INSERT"
 		st.Calls = t.calls
 	case n.GetSelectStmt() != nil:
-		st.Node, st.Tag = &Select{}, "SELECT"
+		s := n.GetSelectStmt()
+		sel := &Select{HasWhere: s.WhereClause != nil}
+		for _, f := range s.FromClause {
+			sel.Tables = appendFromTables(sel.Tables, f)
+		}
+		st.Node, st.Tag = sel, "SELECT"
 		st.Calls = t.calls
 	case n.GetCallStmt() != nil:
 		s := n.GetCallStmt()

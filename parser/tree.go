@@ -42,11 +42,13 @@ type treeRule struct {
 var treeRules = map[protoreflect.Name]treeRule{
 	"ViewStmt":          {keep: names("view", "replace")},
 	"CreateTableAsStmt": {keep: names("into", "objtype", "if_not_exists")},
-	"InsertStmt":        {keep: names("relation", "select_stmt"), calls: true},
-	"SelectStmt":        {present: names("values_lists"), calls: true},
-	"UpdateStmt":        {keep: names("relation"), present: names("where_clause"), calls: true},
-	"DeleteStmt":        {keep: names("relation"), present: names("where_clause"), calls: true},
-	"CallStmt":          {keep: names("funccall"), calls: true},
+	"InsertStmt":        {keep: names("relation", "select_stmt", "cols"), calls: true},
+	"SelectStmt":        {keep: names("from_clause"), present: names("values_lists", "where_clause"), calls: true},
+	"UpdateStmt":        {keep: names("relation", "target_list"), present: names("where_clause"), calls: true},
+	// The SET list of UPDATE and the column list of INSERT: their names.
+	"ResTarget":  {keep: names("name"), present: names("indirection")},
+	"DeleteStmt": {keep: names("relation"), present: names("where_clause"), calls: true},
+	"CallStmt":   {keep: names("funccall"), calls: true},
 }
 
 func names(s ...protoreflect.Name) []protoreflect.Name { return s }

@@ -91,6 +91,20 @@ func classify(st *parser.Statement, cat *schema.Catalog, pgVersion, depth int) I
 		if ct, ok := n.(*parser.CreateTrigger); ok && !cat.FreshTable(ct.Table) {
 			in.lock(ShareRowExclusive, ct.Table)
 		}
+	case *parser.CreateDomain:
+		in.Class = Expand
+	case *parser.AlterDomain:
+		switch n.Op {
+		case "add constraint", "set not null":
+			if d := cat.Domain(n.Name); d == nil || !cat.Fresh(d.Origin) {
+				in.contract(fmt.Sprintf("a new constraint on domain %q rejects the running color's writes that break it", n.Name.String()))
+			}
+			if n.Op == "set not null" || n.Constraint == nil || !n.Constraint.NotValid {
+				in.Scan = true
+			}
+		case "validate constraint":
+			in.Scan = true
+		}
 	case *parser.Do:
 		classifyBody(&in, cat.Runs(st), cat, pgVersion, depth)
 	case *parser.Truncate:
@@ -352,10 +366,25 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			if cd == nil {
 				break
 			}
-			if RewritesOnAdd(cd, pgVersion) {
+			if RewritesOnAdd(cd, pgVersion) || domainWithCheck(cat, cd.Type) {
 				in.Rewrite = true
 			}
-			if cd.PrimaryKey || cd.Unique {
+			// A constraint written in the column definition is checked
+			// against every existing row, as the separate constraint
+			// would be, under the ALTER TABLE's lock; a UNIQUE or PRIMARY
+			// KEY builds its index.
+			for _, k := range cd.Constraints {
+				if fresh {
+					break
+				}
+				if k.Kind == parser.ConstraintForeignKey {
+					if k.References != nil && !cat.FreshTable(k.References.Table) {
+						in.lock(ShareRowExclusive, k.References.Table)
+					}
+					if !InlineForeignKeyChecked(cd) {
+						continue
+					}
+				}
 				in.Scan = true
 			}
 			if !fresh && cd.NotNull && (cd.Default == nil || cd.Default.Null) && !cd.Identity && !cd.Serial() && !cd.Generated {
@@ -367,7 +396,7 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			}
 		case parser.AlterColumnType:
 			col := tab.Column(cmd.Column)
-			if col != nil && cmd.Type != nil && BinaryCompatible(col.Type, *cmd.Type) && cmd.Using == nil {
+			if col != nil && cmd.Type != nil && BinaryCompatible(col.Type, *cmd.Type) && PlainUsing(cmd) {
 				in.expand()
 				break
 			}
@@ -388,8 +417,13 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 				in.breaking(unsetColumnReason(n.Table, cmd.Column))
 			}
 		case parser.SetNotNull:
+			already := tab.Column(cmd.Column) != nil && tab.Column(cmd.Column).NotNull
 			switch {
 			case fresh:
+			case already || tab.HasNotNullCheck(cmd.Column):
+				// A CHECK (col IS NOT NULL), validated or not, already
+				// rejects the running color's writes of NULL: SET NOT NULL
+				// restricts nothing more.
 			case !freshColumns(cat, n.Table, []string{cmd.Column}):
 				in.contract(fmt.Sprintf("SET NOT NULL on %q.%q: the running color may still write NULL", n.Table.String(), cmd.Column))
 			case requiresUnsetColumn(tab, cmd.Column):
@@ -397,7 +431,7 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			default:
 				in.expand()
 			}
-			if !(pgVersion >= 12 && tab.HasValidatedNotNullCheck(cmd.Column)) {
+			if !already && !(pgVersion >= 12 && tab.HasValidatedNotNullCheck(cmd.Column)) {
 				in.Scan = true
 			}
 		case parser.DropNotNull, parser.DisableRLS, parser.NoForceRLS, parser.AddIdentity:
@@ -416,10 +450,15 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			if !k.NotValid && k.UsingIndex == "" {
 				in.Scan = true
 			}
+			if nullable, known := NullableKeyColumns(cat, n.Table, k, pgVersion); k.UsingIndex != "" && k.Kind == parser.ConstraintPrimaryKey && !fresh && (!known || len(nullable) > 0) {
+				// The primary key makes its columns NOT NULL: a scan of
+				// the table under the ACCESS EXCLUSIVE lock.
+				in.Scan = true
+			}
 			switch {
 			case !fresh && k.NotNullColumn != "" && freshColumns(cat, n.Table, k.Columns) && requiresUnsetColumn(tab, k.NotNullColumn):
 				in.breaking(unsetColumnReason(n.Table, k.NotNullColumn))
-			case fresh || freshColumns(cat, n.Table, k.Columns):
+			case fresh || freshColumns(cat, n.Table, k.Columns) || vacuousForOldWrites(cat, tab, n.Table, k):
 				in.expand()
 			default:
 				in.contract(fmt.Sprintf("new %s constraint on existing columns of %q: the running color's writes may violate it", k.Kind, n.Table.String()))
@@ -428,7 +467,8 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			lock = ShareUpdateExclusive
 			in.Scan = true
 		case parser.DropConstraint:
-			in.expand()
+			// Relaxing: the running color's writes meet fewer rules; no
+			// phase of its own.
 		case parser.SetLogged, parser.SetUnlogged, parser.SetTablespace, parser.SetAccessMethod:
 			in.Rewrite = true
 		case parser.AttachPartition:
@@ -458,6 +498,89 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			in.lock(lock, n.Table)
 		}
 	}
+}
+
+// InlineForeignKeyChecked reports whether PostgreSQL checks the existing
+// rows against a REFERENCES written in an ADD COLUMN: only when the column
+// has a default. Without one every row holds NULL, which a foreign key does
+// not check, so PostgreSQL marks the constraint valid without a scan.
+func InlineForeignKeyChecked(cd *parser.ColumnDef) bool {
+	return cd.Default != nil && !cd.Default.Null
+}
+
+// PlainUsing reports whether ALTER COLUMN TYPE's USING does no more than
+// the conversion without it: none, the column itself, or the column cast
+// to the new type.
+func PlainUsing(cmd *parser.AlterCmd) bool {
+	u := cmd.Using
+	if u == nil {
+		return true
+	}
+	if u.Column != cmd.Column || len(u.Funcs) > 0 {
+		return false
+	}
+	for _, t := range u.Casts {
+		if cmd.Type == nil || t.Name != cmd.Type.Name || !sameMods(t.Mods, cmd.Type.Mods) || t.Array != cmd.Type.Array {
+			return false
+		}
+	}
+	return true
+}
+
+// vacuousForOldWrites reports whether a UNIQUE or FOREIGN KEY constraint
+// cannot reject the running color's writes: one of its columns is new in
+// this release, without a default, so the running color leaves it NULL,
+// and a NULL makes a foreign key unchecked and a unique key distinct.
+func vacuousForOldWrites(cat *schema.Catalog, tab *schema.Table, t parser.QName, k *parser.Constraint) bool {
+	if k.Kind != parser.ConstraintUnique && k.Kind != parser.ConstraintForeignKey {
+		return false
+	}
+	for _, c := range k.Columns {
+		col := tab.Column(c)
+		if col != nil && cat.Fresh(col.Origin) && !col.NotNull && (col.Default == nil || col.Default.Null) {
+			return true
+		}
+	}
+	return false
+}
+
+// indexColumns are the columns of ADD CONSTRAINT … USING INDEX's index,
+// or the constraint's own.
+func indexColumns(cat *schema.Catalog, t parser.QName, k *parser.Constraint) []string {
+	if ix := cat.Index(parser.QName{Schema: t.Schema, Name: k.UsingIndex}); ix != nil {
+		return ix.Columns
+	}
+	return k.Columns
+}
+
+// NullableKeyColumns are the columns of ADD PRIMARY KEY … USING INDEX
+// that the primary key must make NOT NULL, scanning the table: those not
+// NOT NULL already nor proven so by a validated CHECK (col IS NOT NULL) on
+// PostgreSQL 12 and later. A column the replayed schema does not know is
+// taken to be nullable; known is false when the index's columns are not
+// known at all.
+func NullableKeyColumns(cat *schema.Catalog, t parser.QName, k *parser.Constraint, pgVersion int) (nullable []string, known bool) {
+	tab := cat.Table(t)
+	cols := indexColumns(cat, t, k)
+	if len(cols) == 0 {
+		return nil, false
+	}
+	for _, c := range cols {
+		col := tab.Column(c)
+		if col != nil && (col.NotNull || pgVersion >= 12 && tab.HasValidatedNotNullCheck(c)) {
+			continue
+		}
+		nullable = append(nullable, c)
+	}
+	return nullable, true
+}
+
+// domainWithCheck reports whether t is a domain with a CHECK constraint:
+// a column of it added to a table makes PostgreSQL rewrite the table to
+// check every row.
+func domainWithCheck(cat *schema.Catalog, t parser.TypeName) bool {
+	d := cat.Domain(parser.QName{Name: t.Name})
+	return d != nil && d.Check
 }
 
 // RewritesOnAdd reports whether adding the column rewrites the table: a

@@ -31,6 +31,18 @@ type Stmt struct {
 	Parent *Stmt
 }
 
+// txBefore returns the top-level statements of s's transaction seen
+// before it.
+func (p *Pass) txBefore(s *Stmt) []*parser.Statement {
+	var out []*parser.Statement
+	for _, prev := range p.Stmts {
+		if prev.Parent == nil && prev.Tx == s.Tx && prev != s {
+			out = append(out, prev.Statement)
+		}
+	}
+	return out
+}
+
 // InTransaction reports whether the statement runs inside a transaction block.
 func (s *Stmt) InTransaction() bool { return s.Tx != 0 }
 
@@ -50,6 +62,9 @@ type Pass struct {
 	Releases []Release
 
 	files []*parser.File // the set, in order
+	// txAfter are the statements after the current top-level one that run
+	// in its transaction.
+	txAfter []*parser.Statement
 
 	rule   *Rule
 	stmt   *Stmt

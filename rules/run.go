@@ -180,6 +180,7 @@ func (r *Runner) runFile(f *parser.File, cat *schema.Catalog, info FileInfo, rel
 	tx := newTxTracker(f, r.cfg.AssumeInTransaction)
 	for i, st := range f.Statements {
 		s := tx.next(st, i, nil)
+		pass.txAfter = tx.rest(f.Statements[i+1:], s.Tx)
 		r.visit(pass, s, cat, tx, res, 0)
 	}
 	res.Stmts = pass.Stmts
@@ -212,6 +213,11 @@ const maxCallDepth = 3
 
 func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, res *FileResult, depth int) {
 	s.Info = phases.Classify(s.Statement, cat, r.cfg.PGVersion)
+	if s.Parent == nil && s.Tx != 0 {
+		if c, reason, ok := phases.Shim(pass.txBefore(s), s.Statement, pass.txAfter); ok {
+			s.Info.Class, s.Info.Reason = c, reason
+		}
+	}
 	s.Class = s.Info.Class
 	pass.Stmts = append(pass.Stmts, s)
 	pass.stmt = s
@@ -445,6 +451,25 @@ func (t *txTracker) next(st *parser.Statement, idx int, parent *Stmt) *Stmt {
 	s.ToolTx = t.toolTx && !t.explicit
 	s.LockTimeout, s.StatementTimeout = t.lockTO, t.stmtTO
 	return s
+}
+
+// rest returns the statements of stmts, the ones after the current
+// statement, that run in transaction tx with it (none when tx is 0).
+func (t *txTracker) rest(stmts []*parser.Statement, tx int) []*parser.Statement {
+	if tx == 0 {
+		return nil
+	}
+	probe := *t
+	var out []*parser.Statement
+	for _, st := range stmts {
+		if probe.next(st, 0, nil).Tx != tx {
+			break
+		}
+		if _, isTx := st.Node.(*parser.Transaction); !isTx {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 func (t *txTracker) end() {

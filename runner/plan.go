@@ -51,6 +51,10 @@ type Migration struct {
 	// Notes say what the runner does differently from the file (a SET
 	// lock_timeout it leaves out: it sets the timeouts itself).
 	Notes []string
+	// Neutral: every statement of the file changes nothing the old color
+	// sees (VALIDATE CONSTRAINT, a relaxing DROP CONSTRAINT, ANALYZE…), so
+	// it runs in whichever phase reaches it.
+	Neutral bool
 }
 
 // Unit is what runs as one: a transaction of several statements, or one
@@ -154,6 +158,7 @@ func LoadWith(ctx context.Context, o LoadOptions) ([]*Migration, error) {
 			}
 		}
 		m.Units, m.Notes = units(fr, v)
+		m.Neutral = neutral(fr)
 		out = append(out, m)
 	}
 	seen := map[string]string{}
@@ -164,6 +169,25 @@ func LoadWith(ctx context.Context, o LoadOptions) ([]*Migration, error) {
 		seen[m.Version] = m.Path
 	}
 	return out, nil
+}
+
+// neutral reports whether every top-level statement of the file is of
+// class none and no directive gave the file a phase.
+func neutral(fr *rules.FileResult) bool {
+	if fr.Phase != "" {
+		return false
+	}
+	n := 0
+	for _, st := range fr.Stmts {
+		if st.Parent != nil {
+			continue
+		}
+		n++
+		if st.Class != phases.None {
+			return false
+		}
+	}
+	return n > 0
 }
 
 // versionName splits a migration into its version and name: the version

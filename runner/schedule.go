@@ -16,7 +16,7 @@ import (
 func GateMigrations(migs []*Migration) []gate.Migration {
 	out := make([]gate.Migration, 0, len(migs))
 	for _, m := range migs {
-		g := gate.Migration{Version: m.Version, Path: m.Path, Checksum: m.Checksum, Class: m.Class}
+		g := gate.Migration{Version: m.Version, Path: m.Path, Checksum: m.Checksum, Class: m.Class, Neutral: m.Neutral}
 		seen := map[string]bool{}
 		for _, u := range m.Units {
 			for _, s := range u.Steps {

@@ -44,6 +44,12 @@ func (c *Catalog) Apply(st *parser.Statement) {
 				}
 			}
 		}
+	case *parser.CreateDomain:
+		c.domains[n.Name.Key()] = &Domain{Name: n.Name, Check: n.Check, Origin: c.file}
+	case *parser.AlterDomain:
+		if d := c.domains[n.Name.Key()]; d != nil && n.Op == "add constraint" && n.Constraint != nil && n.Constraint.Kind == parser.ConstraintCheck {
+			d.Check = true
+		}
 	case *parser.CreateView:
 		if _, ok := c.views[n.View.Key()]; !ok {
 			c.views[n.View.Key()] = c.file
@@ -224,6 +230,9 @@ func (c *Catalog) drop(object string, q parser.QName) {
 		delete(c.views, key)
 	case "type":
 		delete(c.enums, key)
+		delete(c.domains, key)
+	case "domain":
+		delete(c.domains, key)
 	case "function", "procedure", "routine":
 		delete(c.functions, strings.ToLower(q.Name))
 	case "sequence":

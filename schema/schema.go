@@ -14,6 +14,7 @@ type Catalog struct {
 	tables    map[string]*Table
 	indexes   map[string]*Index
 	enums     map[string]*Enum
+	domains   map[string]*Domain
 	views     map[string]int
 	functions map[string]*Function
 	sequences map[string]int
@@ -71,6 +72,13 @@ type Enum struct {
 	Origin int
 }
 
+// Domain is a domain type; Check says it has a CHECK constraint.
+type Domain struct {
+	Name   parser.QName
+	Check  bool
+	Origin int
+}
+
 // Function is a function or procedure.
 type Function struct {
 	Name   parser.QName
@@ -84,7 +92,7 @@ func (f *Function) Body() []*parser.Statement { return f.Def.Body() }
 // New returns an empty catalog.
 func New() *Catalog {
 	return &Catalog{
-		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{},
+		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{}, domains: map[string]*Domain{},
 		views: map[string]int{}, functions: map[string]*Function{}, sequences: map[string]int{},
 		pending: map[int]bool{},
 		schemas: map[string]int{},
@@ -152,6 +160,20 @@ func (t *Table) Constraint(name string) *Constraint {
 	return nil
 }
 
+// HasNotNullCheck reports whether a CHECK (col IS NOT NULL) exists,
+// validated or not: either way it rejects new writes of NULL.
+func (t *Table) HasNotNullCheck(col string) bool {
+	if t == nil {
+		return false
+	}
+	for _, k := range t.Constraints {
+		if k.Kind == parser.ConstraintCheck && k.NotNullColumn == col {
+			return true
+		}
+	}
+	return false
+}
+
 // HasValidatedNotNullCheck reports whether a validated CHECK (col IS NOT
 // NULL) exists, which lets SET NOT NULL skip its table scan (PostgreSQL 12+).
 func (t *Table) HasValidatedNotNullCheck(col string) bool {
@@ -206,6 +228,9 @@ func (c *Catalog) Covered(q parser.QName, cols []string) bool {
 
 // Enum returns the enum type named q, or nil.
 func (c *Catalog) Enum(q parser.QName) *Enum { return c.enums[q.Key()] }
+
+// Domain returns the domain named q, or nil.
+func (c *Catalog) Domain(q parser.QName) *Domain { return c.domains[q.Key()] }
 
 // Function returns the function or procedure with the given name (without
 // schema), or nil.

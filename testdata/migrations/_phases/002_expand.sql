@@ -32,7 +32,7 @@ ALTER TABLE invoices RENAME COLUMN amount TO total; -- class: none
 CREATE VIEW paid_orders AS SELECT * FROM orders WHERE status = 'paid'; -- class: expand
 CREATE OR REPLACE FUNCTION order_total(o bigint) RETURNS numeric LANGUAGE sql AS $$ SELECT total FROM orders WHERE id = o $$; -- class: expand
 GRANT SELECT ON invoices TO reporting_role; -- class: expand
-ALTER TABLE customers DROP CONSTRAINT customers_pkey; -- class: expand
+ALTER TABLE customers DROP CONSTRAINT customers_pkey; -- class: none
 ALTER TABLE customers DISABLE ROW LEVEL SECURITY; -- class: expand
 VACUUM ANALYZE orders; -- class: none
 SELECT 1; -- class: none

@@ -1,0 +1,80 @@
+package phases
+
+import (
+	"fmt"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+)
+
+// Shim reclasses a statement that a view in the same transaction makes
+// invisible to the running color; before and after are the other
+// statements of that transaction, in order. ok is false when no view
+// changes the statement's class. The two cases:
+//
+//   - a table renamed or moved, and a view created with its old name: the
+//     running color's queries reach the table through the view (a view over
+//     one table is updatable), so the old name never stops working: expand;
+//   - a view dropped and a table renamed or moved to the view's name: the
+//     name never stops working, so the drop is none, and the rename or move
+//     only removes the table's old name: contract.
+//
+// Outside a transaction there is a moment between the two statements when
+// the name is missing, and nothing is reclassed.
+func Shim(before []*parser.Statement, st *parser.Statement, after []*parser.Statement) (Class, string, bool) {
+	if old, renamed, ok := movedTable(st); ok {
+		for _, a := range after {
+			if v, isView := a.Node.(*parser.CreateView); isView && !v.Materialized && v.View.Key() == old.Key() {
+				return Expand, "", true
+			}
+		}
+		for _, b := range before {
+			if droppedView(b, renamed) {
+				return Contract, fmt.Sprintf("%q takes the name of the view dropped before it; its old name %q goes away", old.String(), old.String()), true
+			}
+		}
+		return None, "", false
+	}
+	if d, isDrop := st.Node.(*parser.Drop); isDrop && (d.Object == "view") && len(d.Names) == 1 {
+		for _, a := range after {
+			if _, renamed, ok := movedTable(a); ok && renamed.Key() == d.Names[0].Key() {
+				return None, "", true
+			}
+		}
+	}
+	return None, "", false
+}
+
+// movedTable returns the old and the new name of a table renamed or moved
+// to another schema by st.
+func movedTable(st *parser.Statement) (old, renamed parser.QName, ok bool) {
+	switch n := st.Node.(type) {
+	case *parser.Rename:
+		if n.Object != "table" {
+			return old, renamed, false
+		}
+		old = n.Name
+		if old.Name == "" {
+			old = n.Table
+		}
+		return old, parser.QName{Schema: old.Schema, Name: n.NewName}, true
+	case *parser.SetSchema:
+		if n.Object != "table" {
+			return old, renamed, false
+		}
+		return n.Name, parser.QName{Schema: n.NewSchema, Name: n.Name.Name}, true
+	}
+	return old, renamed, false
+}
+
+func droppedView(st *parser.Statement, name parser.QName) bool {
+	d, ok := st.Node.(*parser.Drop)
+	if !ok || d.Object != "view" {
+		return false
+	}
+	for _, q := range d.Names {
+		if q.Key() == name.Key() {
+			return true
+		}
+	}
+	return false
+}
