@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/phases"
 )
 
 var AddingForeignKeyConstraint = &Rule{
@@ -37,13 +38,26 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
 
 CHECK constraints are reported by constraint-missing-not-valid, and a VALIDATE in the same
 transaction as the ADD by validate-in-same-transaction. Foreign keys on tables created in the
-same release are not flagged: their rows are the migration's own.`,
+same release are not flagged: their rows are the migration's own.
+
+A REFERENCES written in ADD COLUMN is checked against the existing rows only when the column
+has a default: without one every row holds NULL, which a foreign key does not check, and
+PostgreSQL records the constraint as valid without a scan (the referenced table is still locked
+briefly). With a default, the check is the same as the separate constraint's and is reported.`,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {
 			return
 		}
 		for _, c := range n.Cmds {
+			if k := inlineConstraint(c, parser.ConstraintForeignKey); k != nil && phases.InlineForeignKeyChecked(c.ColumnDef) {
+				ref := "its referenced table"
+				if k.References != nil {
+					ref = strconv.Quote(k.References.Table.String())
+				}
+				p.Reportf(siteOf(s), "adding column %q to %q with a default and REFERENCES checks every row while writes to %q and %s are blocked; add the column without the default, or the foreign key NOT VALID", c.ColumnDef.Name, n.Table.String(), n.Table.String(), ref)
+				return
+			}
 			k := c.Constraint
 			if c.Op != parser.AddConstraint || k == nil || k.Kind != parser.ConstraintForeignKey || k.NotValid {
 				continue

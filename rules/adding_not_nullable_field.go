@@ -1,6 +1,9 @@
 package rules
 
-import "github.com/bgmigrate/bgmigrate/parser"
+import (
+	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/phases"
+)
 
 var AddingNotNullableField = &Rule{
 	ID:       "adding-not-nullable-field",
@@ -33,7 +36,11 @@ ALTER TABLE orders DROP CONSTRAINT orders_customer_id_not_null;
 Before PostgreSQL 12 there is no lock-free way: keep the CHECK constraint instead of NOT
 NULL, or schedule the statement in a maintenance window. Whether the running color may still
 write NULL is a different question, answered by tightening-constraint. Tables created in the
-same release are not flagged.`,
+same release are not flagged.
+
+ADD PRIMARY KEY … USING INDEX makes the index's columns NOT NULL in the same way: it is
+reported when one of them is not NOT NULL yet (nor proven so by a validated check), with the
+same recipe run on those columns first. A column already NOT NULL is not scanned again.`,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {
@@ -41,7 +48,22 @@ same release are not flagged.`,
 		}
 		tab := p.Catalog.Table(n.Table)
 		for _, c := range n.Cmds {
+			if k := c.Constraint; c.Op == parser.AddConstraint && k != nil && k.Kind == parser.ConstraintPrimaryKey && k.UsingIndex != "" {
+				nullable, known := phases.NullableKeyColumns(p.Catalog, n.Table, k, p.PGVersion)
+				switch {
+				case !known:
+					p.Reportf(siteOf(s), "adding the primary key of %q using index %q makes its columns NOT NULL, scanning the whole table under an ACCESS EXCLUSIVE lock unless they are NOT NULL already: the index's columns are unknown", n.Table.String(), k.UsingIndex)
+					return
+				case len(nullable) > 0:
+					p.Reportf(siteOf(s), "adding the primary key of %q using index %q sets %s NOT NULL, scanning the whole table under an ACCESS EXCLUSIVE lock; make them NOT NULL first with a validated CHECK", n.Table.String(), k.UsingIndex, quoteList(nullable))
+					return
+				}
+				continue
+			}
 			if c.Op != parser.SetNotNull {
+				continue
+			}
+			if col := tab.Column(c.Column); col != nil && col.NotNull {
 				continue
 			}
 			if p.PGVersion >= 12 && tab.HasValidatedNotNullCheck(c.Column) {

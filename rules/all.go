@@ -30,6 +30,8 @@ var all = []*Rule{
 	TableRewrite,
 	BanExclusionConstraint,
 	DDLAfterAccessExclusive,
+	BanCreateDomainWithConstraint,
+	BanAlterDomainWithAddConstraint,
 	UnbatchedBackfill,
 	RequireLockTimeout,
 	RequireStatementTimeout,
@@ -37,6 +39,7 @@ var all = []*Rule{
 
 	// Destructive
 	BanTruncateCascade,
+	DuplicateColumnAssignment,
 	BanDropDatabase,
 
 	// Blue-green compatibility
@@ -75,6 +78,10 @@ var all = []*Rule{
 	BanCharField,
 	PreferRobustStmts,
 	RequireTableSchema,
+	PreferJSONB,
+	RequireEnumValueOrdering,
+	AvoidEnumType,
+	CombineAlterTable,
 }
 
 var byID = func() map[string]*Rule {

@@ -21,9 +21,11 @@ new name or signature (expand), move the callers to it, drop the old one later.
 ` + "```sql" + `
 -- before
 DROP FUNCTION order_total(bigint);
-CREATE FUNCTION order_total(bigint, currency text) RETURNS numeric ...;
+CREATE FUNCTION order_total(bigint, currency text) RETURNS numeric
+    LANGUAGE sql AS $$ SELECT total FROM orders WHERE id = $1 AND currency = $2 $$;
 -- after, release N (expand)
-CREATE FUNCTION order_total(bigint, currency text) RETURNS numeric ...;
+CREATE FUNCTION order_total(bigint, currency text) RETURNS numeric
+    LANGUAGE sql AS $$ SELECT total FROM orders WHERE id = $1 AND currency = $2 $$;
 -- after, release N+1 (contract)
 -- bgmigrate:phase contract -- release 42 calls order_total(bigint, text)
 DROP FUNCTION order_total(bigint);

@@ -28,15 +28,26 @@ timestamp, timestamptz, time or interval, and cidr to inet, all without USING.
 ` + "```sql" + `
 -- before
 ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint;
--- after: expand
+-- after: expand (a trigger fills the new column from the old color's writes)
 ALTER TABLE orders ADD COLUMN customer_id_new bigint;
--- (the new release writes both columns, e.g. through a trigger)
+CREATE FUNCTION orders_sync_customer_id() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.customer_id_new := coalesce(NEW.customer_id_new, NEW.customer_id);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER orders_sync_customer_id BEFORE INSERT OR UPDATE ON orders
+    FOR EACH ROW EXECUTE FUNCTION orders_sync_customer_id();
 -- bgmigrate:backfill table=orders batch=5000
 UPDATE orders SET customer_id_new = customer_id WHERE customer_id_new IS NULL;
--- after: contract, once the old color is retired
+-- after: contract, in the release after the one that reads customer_id_new
+-- bgmigrate:phase contract -- release 42 reads and writes customer_id_new only
+DROP TRIGGER orders_sync_customer_id ON orders;
+DROP FUNCTION orders_sync_customer_id();
 ALTER TABLE orders DROP COLUMN customer_id;
-ALTER TABLE orders RENAME COLUMN customer_id_new TO customer_id;
 ` + "```" + `
+
+The new column keeps its name: renaming it back to the old one is a rename that the color
+using it would see (renaming-column), so pick the final name for the new column.
 
 The old type comes from the migrations replayed before the statement; when the column is not
 found there the change cannot be recognised as binary-compatible and is reported, saying so.
@@ -58,7 +69,7 @@ Tables created in the same release are not flagged.`,
 				return
 			}
 			compatible := phases.BinaryCompatible(col.Type, *c.Type)
-			if compatible && c.Using == nil {
+			if compatible && phases.PlainUsing(c) {
 				continue
 			}
 			msg := fmt.Sprintf("changing the type of %q.%q from %s to %s rewrites the table and its indexes under an ACCESS EXCLUSIVE lock",

@@ -41,6 +41,10 @@ scan all the same). Constraints on tables created in the same release are not fl
 			return
 		}
 		for _, c := range n.Cmds {
+			if k := inlineConstraint(c, parser.ConstraintCheck); k != nil {
+				p.Reportf(siteOf(s), "adding column %q to %q with a CHECK constraint scans the whole table under an ACCESS EXCLUSIVE lock; add the column, then the constraint NOT VALID", c.ColumnDef.Name, n.Table.String())
+				return
+			}
 			k := c.Constraint
 			if c.Op != parser.AddConstraint || k == nil || k.Kind != parser.ConstraintCheck || k.NotValid {
 				continue
@@ -49,6 +53,20 @@ scan all the same). Constraints on tables created in the same release are not fl
 			return
 		}
 	},
+}
+
+// inlineConstraint returns the first constraint of kind written in the
+// column definition of an ADD COLUMN, nil when there is none.
+func inlineConstraint(c *parser.AlterCmd, kind parser.ConstraintKind) *parser.Constraint {
+	if c.Op != parser.AddColumn || c.ColumnDef == nil {
+		return nil
+	}
+	for _, k := range c.ColumnDef.Constraints {
+		if k.Kind == kind {
+			return k
+		}
+	}
+	return nil
 }
 
 // constraintLabel names a constraint in a message: a space and its quoted

@@ -17,7 +17,8 @@ var DDLAfterAccessExclusive = &Rule{
 EXCLUSIVE on a table (even an instant one, such as ADD COLUMN without a default), every
 read and write of that table by either color waits, and the queue grows, until COMMIT. When a
 later statement of the same transaction is slow (it scans or rewrites a table, updates or
-deletes rows, copies rows with INSERT … SELECT) or has to wait for a lock on another table (anything stronger than the ROW EXCLUSIVE of a plain
+deletes rows, copies rows with INSERT … SELECT, reads a whole table with a SELECT without
+WHERE) or has to wait for a lock on another table (anything stronger than the ROW EXCLUSIVE of a plain
 INSERT: ALTER TABLE, CREATE INDEX, CREATE TRIGGER, …), the
 first table stays unavailable for all that time. A migration that would block for a
 millisecond blocks for minutes. Tools that wrap each file in a transaction (goose, dbmate,
@@ -89,6 +90,14 @@ func slowWhileHolding(p *Pass, s, holder *Stmt) string {
 	case *parser.Delete:
 		if !p.Fresh(n.Table) {
 			return fmt.Sprintf("deleting rows of %q", n.Table.String())
+		}
+	case *parser.Select:
+		// A query without WHERE reads whole tables: every row of them
+		// while the lock is held.
+		for _, t := range n.Tables {
+			if !n.HasWhere && !p.Fresh(t) {
+				return fmt.Sprintf("reading all of %q with SELECT", t.String())
+			}
 		}
 	case *parser.Insert:
 		if n.FromSelect {

@@ -1,6 +1,11 @@
 package rules
 
-import "github.com/bgmigrate/bgmigrate/parser"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/bgmigrate/bgmigrate/parser"
+)
 
 // freshColumn reports whether the column was added by a file that is not
 // deployed yet, so the running color does not know it.
@@ -50,4 +55,13 @@ func alterOfExisting(p *Pass, s *Stmt) (*parser.AlterTable, bool) {
 		return nil, false
 	}
 	return n, true
+}
+
+// quoteList prints names for a message, each quoted, comma-separated.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }

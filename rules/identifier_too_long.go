@@ -19,9 +19,9 @@ characters count for more than one byte.
 
 ` + "```sql" + `
 -- before
-CREATE INDEX orders_customer_id_created_at_status_shipping_country_code_idx ON orders (customer_id, created_at, status, shipping_country_code);
+CREATE INDEX CONCURRENTLY orders_customer_id_created_at_status_shipping_country_code_idx ON orders (customer_id, created_at, status, shipping_country_code);
 -- after
-CREATE INDEX orders_customer_created_status_country_idx ON orders (customer_id, created_at, status, shipping_country_code);
+CREATE INDEX CONCURRENTLY orders_customer_created_status_country_idx ON orders (customer_id, created_at, status, shipping_country_code);
 ` + "```",
 	Stmt: func(p *Pass, s *Stmt) {
 		seen := map[string]bool{}

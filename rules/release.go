@@ -110,33 +110,44 @@ ALTER TABLE users ALTER COLUMN email SET DEFAULT '';
 
 var ContractTooEarly = &Rule{
 	ID:       "contract-too-early",
-	Summary:  "a contract step on a column or table that an earlier migration of the same release added",
-	Help:     "ship the contract step in a later release, after the old color is retired and the data is backfilled",
+	Summary:  "a column that an earlier migration of the same release added is made required while the old color leaves it unset",
+	Help:     "give the column a default first, or make it required in a later release, once the old color is retired and the rows are backfilled",
 	Severity: Error,
 	Since:    "0.1.0",
-	Doc: `**Why.** Expand-contract needs a release boundary between the two steps. When one release
-adds a column (expand) and also makes it NOT NULL, drops its default, changes its type or drops
-it again (contract), the contract runs while the old color is still a rollback target: the old
-color never writes the new column, so its inserts fail the new constraint, and a rollback lands
-on a schema it cannot use. The backfill between the steps has not had a release to run either.
+	Doc: `**Why.** Expand-contract needs a release boundary between adding a column and requiring a
+value in it. When one release adds a column without a default (expand) and also makes it NOT
+NULL, adds CHECK (col IS NOT NULL), or drops the default a NOT NULL column relied on, the old
+color, which never writes the new column, fails every insert the moment the step runs, and a
+rollback lands on a schema it cannot use. The backfill between the steps has not had a release
+to run either.
+
+Steps that the old color cannot notice are not reported: dropping, renaming or retyping a
+column the old color never knew, and making a column required that has a default the old
+color's inserts get (for example SET DEFAULT nextval(…), a backfill, then SET NOT NULL).
 
 **When.** Reported only with ` + "`lint --changed-since REF`" + `, where the migrations added or changed
-since REF form the release being deployed.
+since REF form the release being deployed, for a column added by an earlier file of that
+release (a column added and made required in one file is adding-required-field's).
 
 **How teams mark releases.** A release is what a deploy applies: the migrations changed since the
 last deployed revision. In CI, lint a pull request with ` + "`--changed-since origin/main`" + `; in a
 deploy pipeline, with the tag of the live release (` + "`--changed-since v41`" + `). The config's
 ` + "`releases:`" + ` list records what each release stopped using, for contract-without-expand.
 
-**Safe recipe.**
+**Safe recipe.** Require the value in the release after the one that started writing it.
 
 ` + "```sql" + `
--- release 42 (expand)
-ALTER TABLE users ADD COLUMN locale text;           -- new color writes it
--- backfill, then in release 43 (contract, after release 41's color is retired)
+-- before: one release
+ALTER TABLE users ADD COLUMN locale text;
+ALTER TABLE users ALTER COLUMN locale SET NOT NULL;
+-- after: release 42 (expand): the new color writes locale
+ALTER TABLE users ADD COLUMN locale text;
+-- after: release 43 (contract, once release 41's color is retired and the rows are backfilled)
+-- bgmigrate:phase contract -- release 42 writes users.locale on every insert
 ALTER TABLE users ADD CONSTRAINT users_locale_nn CHECK (locale IS NOT NULL) NOT VALID;
 ALTER TABLE users VALIDATE CONSTRAINT users_locale_nn;
 ALTER TABLE users ALTER COLUMN locale SET NOT NULL;
+ALTER TABLE users DROP CONSTRAINT users_locale_nn;
 ` + "```",
 	Stmt: func(p *Pass, s *Stmt) {
 		if !p.Release || !p.Info.InRelease {
@@ -144,13 +155,32 @@ ALTER TABLE users ALTER COLUMN locale SET NOT NULL;
 		}
 		for _, t := range contractTargets(s) {
 			o := t.origin(p)
-			if o == 0 || o == p.Catalog.File() || !p.Catalog.Pending(o) {
+			if o == 0 || o == p.Catalog.File() || !p.Catalog.Pending(o) || !leavesUnset(p, t) {
 				continue
 			}
-			p.Reportf(s.Span, "this %s %q, which %s added in the same release; the old color, still a rollback target, does not know it", t.op, t.name(), p.OriginPath(o))
+			p.Reportf(s.Span, "this %s %q, which %s added in the same release without a default: the old color, still a rollback target, does not set it and its inserts fail", t.op, t.name(), p.OriginPath(o))
 			return
 		}
 	},
+}
+
+// leavesUnset reports whether the contract step t makes the running color's
+// inserts fail because they leave the column unset: it requires a value in
+// a nullable column without a default, or drops the default of a NOT NULL
+// column.
+func leavesUnset(p *Pass, t target) bool {
+	c := p.Catalog.Table(t.table).Column(t.column)
+	if c == nil {
+		return false
+	}
+	noDefault := c.Default == nil || c.Default.Null
+	switch t.op {
+	case "sets NOT NULL on", "requires a value in":
+		return !c.NotNull && noDefault
+	case "drops the default of":
+		return c.NotNull && !noDefault
+	}
+	return false
 }
 
 var ContractWithoutExpand = &Rule{
@@ -179,8 +209,12 @@ releases:
 **Safe recipe.**
 
 ` + "```sql" + `
--- release N: the app stops reading users.legacy_flag (config: stopped_using)
--- release N+1 (contract)
+-- before: the release that stops reading users.legacy_flag also drops it
+ALTER TABLE users DROP COLUMN legacy_flag;
+-- after: release 42 stops reading it, and the config says so
+--   releases: [{name: "42", stopped_using: ["users.legacy_flag"]}]
+-- after: release 43 (contract)
+-- bgmigrate:phase contract -- release 42 stopped reading users.legacy_flag
 ALTER TABLE users DROP COLUMN legacy_flag;
 ` + "```",
 	Stmt: func(p *Pass, s *Stmt) {

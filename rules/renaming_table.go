@@ -31,15 +31,18 @@ live on as a view while both colors run:
 -- before
 ALTER TABLE customers RENAME TO clients;
 -- after, expand (one transaction)
--- bgmigrate:ignore renaming-table -- the view keeps the old name working
+BEGIN;
 ALTER TABLE customers RENAME TO clients;
 CREATE VIEW customers AS SELECT * FROM clients;
+COMMIT;
 -- after, contract (once the old color is retired)
 -- bgmigrate:phase contract -- release 42 uses clients only
 DROP VIEW customers;
 ` + "```" + `
 
-Tables and views created in the same unreleased set are not flagged.`,
+A rename followed, in the same transaction, by a view with the old name is that expand step
+and is not flagged (its class is expand); without the transaction there is a moment when the
+old name is missing. Tables and views created in the same unreleased set are not flagged.`,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := s.Node.(*parser.Rename)
 		if !ok {
@@ -50,7 +53,7 @@ Tables and views created in the same unreleased set are not flagged.`,
 		default:
 			return
 		}
-		if phases.FreshObject(p.Catalog, n.Object, n.Name) {
+		if phases.FreshObject(p.Catalog, n.Object, n.Name) || s.Info.Class != phases.Breaking {
 			return
 		}
 		p.Reportf(siteOf(s), "renaming %s %q to %q breaks the running color; create the new name (a view or a synced table) as an expand step, drop the old one after retirement (contract)", n.Object, n.Name.String(), n.NewName)

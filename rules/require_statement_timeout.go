@@ -22,11 +22,11 @@ statement itself). Where the slow form is accepted, bound it:
 
 ` + "```sql" + `
 -- before
-ALTER TABLE orders ALTER COLUMN note TYPE varchar(500);
+ALTER TABLE orders ALTER COLUMN shipping_country_code SET NOT NULL;
 -- after
 SET lock_timeout = '2s';
 SET statement_timeout = '1min';
-ALTER TABLE orders ALTER COLUMN note TYPE varchar(500);
+ALTER TABLE orders ALTER COLUMN shipping_country_code SET NOT NULL;
 ` + "```" + `
 
 Reported once per file, at the first such statement. Tables created in the same release are

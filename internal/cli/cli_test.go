@@ -177,20 +177,23 @@ func TestNoColorWhenNotATerminal(t *testing.T) {
 	}
 }
 
-// TestRulesDoc fails when docs/rules.md is stale.
-func TestRulesDoc(t *testing.T) {
+// TestGeneratedDocs fails when a document generated from the code is
+// stale.
+func TestGeneratedDocs(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join("..", "..", "docs", "rules.md")
-	got := RulesMarkdown()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
+	for name, render := range map[string]func() string{"rules.md": RulesMarkdown, "classes.md": ClassesMarkdown} {
+		path := filepath.Join("..", "..", "docs", name)
+		got := render()
+		if *update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
 		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil || string(want) != got {
-		t.Errorf("docs/rules.md is stale: run go test ./internal/cli -run TestRulesDoc -update")
+		want, err := os.ReadFile(path)
+		if err != nil || string(want) != got {
+			t.Errorf("docs/%s is stale: run go test ./internal/cli -run TestGeneratedDocs -update", name)
+		}
 	}
 }
 

@@ -4,3 +4,7 @@ CREATE VIEW open_invoices AS SELECT * FROM invoices;
 CREATE FUNCTION invoice_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM invoices $$;
 CREATE TYPE invoice_state AS ENUM ('open', 'paid');
 CREATE SEQUENCE invoice_numbers;
+CREATE TABLE receipts (id bigint PRIMARY KEY);
+CREATE VIEW billing.receipts AS SELECT * FROM public.receipts;
+CREATE TABLE refunds (id bigint PRIMARY KEY);
+CREATE TABLE credits (id bigint PRIMARY KEY);

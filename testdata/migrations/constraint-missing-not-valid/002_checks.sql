@@ -9,3 +9,7 @@ ALTER TABLE orders ADD CONSTRAINT orders_total_small CHECK (total < 100000) NOT 
 
 -- Foreign keys and unique constraints are other rules' business.
 ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);
+
+-- A CHECK written in ADD COLUMN is checked against every row all the same.
+ALTER TABLE orders ADD COLUMN discount numeric CHECK (discount >= 0); -- want: constraint-missing-not-valid
+ALTER TABLE orders ADD COLUMN tip numeric CONSTRAINT orders_tip_positive CHECK (tip > 0); -- want: constraint-missing-not-valid

@@ -35,3 +35,16 @@ COMMIT;
 -- Autocommit: each statement commits on its own.
 ALTER TABLE orders ADD COLUMN priority int;
 UPDATE orders SET priority = 0 WHERE shipped;
+
+-- A SELECT without WHERE reads a whole table while the lock is held.
+BEGIN;
+ALTER TABLE orders ADD COLUMN weight numeric;
+SELECT count(*) FROM customers; -- want: ddl-after-access-exclusive
+COMMIT;
+
+-- A SELECT of a few rows, or of no table, is quick.
+BEGIN;
+ALTER TABLE orders ADD COLUMN height numeric;
+SELECT value FROM settings WHERE key = 'currency';
+SELECT set_config('app.migrating', 'on', true);
+COMMIT;

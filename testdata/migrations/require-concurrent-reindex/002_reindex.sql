@@ -8,6 +8,11 @@ REINDEX INDEX CONCURRENTLY orders_customer_id_idx;
 REINDEX (CONCURRENTLY) TABLE orders;
 REINDEX TABLE CONCURRENTLY orders;
 
+-- An option set to false is the option left out.
+REINDEX (CONCURRENTLY false) TABLE orders; -- want: require-concurrent-reindex
+REINDEX (CONCURRENTLY off) INDEX orders_customer_id_idx; -- want: require-concurrent-reindex
+REINDEX (CONCURRENTLY true) TABLE orders;
+
 -- System catalogs cannot be reindexed concurrently.
 REINDEX SYSTEM shop;
 

@@ -5,6 +5,9 @@ VACUUM (FULL, ANALYZE) audit; -- want: table-rewrite
 VACUUM FULL; -- want: table-rewrite
 VACUUM orders;
 VACUUM (ANALYZE) audit;
+VACUUM (FULL false) orders;
+VACUUM (FULL 0, ANALYZE) audit;
+VACUUM (FULL on) orders; -- want: table-rewrite
 ANALYZE orders;
 
 -- A table created in the same release.
