@@ -58,13 +58,13 @@ func githubCommand(severity string) string {
 }
 
 // githubData escapes a workflow command's message, as the runner's
-// toolkit does.
+// toolkit does, after writing control characters visibly (see visible).
 func githubData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return visible(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s))
 }
 
 // githubProperty escapes a workflow command's property value: as data,
 // and ":" and "," too.
 func githubProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return visible(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
 }

@@ -138,7 +138,7 @@ func plural(n int, word string) string {
 
 // mdCell escapes text for a table cell: pipes, HTML and line breaks.
 func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\r\n", "<br>", "\n", "<br>", "\r", "<br>").Replace(s)
+	return visible(strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "\r\n", "<br>", "\n", "<br>", "\r", "<br>").Replace(s))
 }
 
 // mdCode puts text in a code span inside a table cell.

@@ -285,6 +285,61 @@ func TestGitHubEscaping(t *testing.T) {
 	}
 }
 
+// TestControlCharacters: an escape sequence in a file name, a message or
+// a migration's text reaches the reader as text, in the text and the
+// GitHub formats alike.
+func TestControlCharacters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	name := filepath.Join(dir, "001_\x1b]0;pwned\x07.sql")
+	src := "ALTER TABLE \"\x1b[2Jusers\" DROP COLUMN \"a\u009bb\";\n"
+	if err := os.WriteFile(name, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := lint.Run(context.Background(), lint.Options{Paths: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text, gh bytes.Buffer
+	if err := Text(&text, res.Files, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := GitHub(&gh, Build(res.Files)); err != nil {
+		t.Fatal(err)
+	}
+	for format, out := range map[string]string{"text": text.String(), "github": gh.String()} {
+		if strings.ContainsAny(out, "\x1b\x07\u009b") {
+			t.Errorf("%s output holds raw control characters:\n%q", format, out)
+		}
+		if !strings.Contains(out, `\x1b`) {
+			t.Errorf("%s output does not show the escape as \\x1b:\n%s", format, out)
+		}
+	}
+	for _, want := range []string{`001_\x1b]0;pwned\x07.sql`, `"\x1b[2Jusers"`, `a\u009bb`} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text output lacks %s:\n%s", want, text.String())
+		}
+	}
+}
+
+func TestVisible(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"plain é\ttab":   "plain é\ttab",
+		"a\x1b[31mb":     `a\x1b[31mb`,
+		"bell\x07":       `bell\x07`,
+		"csi\u009b1m":    `csi\u009b1m`,
+		"del\x7f":        `del\x7f`,
+		"bad\xffbyte":    `bad\xffbyte`,
+		"cr\rover":       `cr\x0dover`,
+		"real \uFFFD ok": "real \uFFFD ok",
+	} {
+		if got := visible(in); got != want {
+			t.Errorf("visible(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestGitLabFingerprints(t *testing.T) {
 	t.Parallel()
 	prints := func(r *Report) []string {

@@ -38,18 +38,18 @@ func Text(w io.Writer, results []*rules.FileResult, opts TextOptions) error {
 				continue
 			}
 			sevColor := map[rules.Severity]string{rules.Error: p.red, rules.Warning: p.yellow, rules.Info: p.blue}[fd.Severity]
-			bw.printf("%s%s:%d:%d:%s %s%s%s %s[%s]%s %s\n", p.bold, fd.Path, fd.Span.Start.Line, fd.Span.Start.Column, p.reset,
-				sevColor+p.bold, fd.Severity, p.reset, p.dim, fd.Rule, p.reset, fd.Message)
+			bw.printf("%s%s:%d:%d:%s %s%s%s %s[%s]%s %s\n", p.bold, visible(fd.Path), fd.Span.Start.Line, fd.Span.Start.Column, p.reset,
+				sevColor+p.bold, fd.Severity, p.reset, p.dim, fd.Rule, p.reset, visible(fd.Message))
 			line := res.File.LineText(fd.Span.Start.Line)
 			if line != "" {
 				num := fmt.Sprint(fd.Span.Start.Line)
 				pad := strings.Repeat(" ", len(num))
 				bw.printf("%s %s|%s\n", pad, p.cyan, p.reset)
-				bw.printf("%s%s |%s %s\n", p.cyan, num, p.reset, expandTabs(line))
+				bw.printf("%s%s |%s %s\n", p.cyan, num, p.reset, visible(expandTabs(line)))
 				bw.printf("%s %s|%s %s%s%s\n", pad, p.cyan, p.reset, sevColor, marker(line, fd), p.reset)
 			}
 			if fd.Help != "" {
-				bw.printf("%s %s=%s %shelp:%s %s\n", strings.Repeat(" ", len(fmt.Sprint(fd.Span.Start.Line))), p.cyan, p.reset, p.bold, p.reset, fd.Help)
+				bw.printf("%s %s=%s %shelp:%s %s; details: bgmigrate explain %s\n", strings.Repeat(" ", len(fmt.Sprint(fd.Span.Start.Line))), p.cyan, p.reset, p.bold, p.reset, visible(fd.Help), fd.Rule)
 			}
 			bw.printf("\n")
 		}
@@ -62,12 +62,12 @@ func Text(w io.Writer, results []*rules.FileResult, opts TextOptions) error {
 			continue
 		}
 		classColor := map[string]string{"expand": p.green, "contract": p.yellow, "mixed": p.red, "breaking": p.red}[class]
-		bw.printf("%s: %s%s%s: %s\n", res.File.Path, classColor+p.bold, class, p.reset, res.Class.Advice())
+		bw.printf("%s: %s%s%s: %s\n", visible(res.File.Path), classColor+p.bold, class, p.reset, res.Class.Advice())
 	}
 	rep := Build(results)
-	bw.printf("\n%d files: %d expand, %d contract, %d mixed, %d breaking; %d errors, %d warnings, %d infos",
-		rep.Summary.Files, counts["expand"], counts["contract"], counts["mixed"], counts["breaking"],
-		rep.Summary.Errors, rep.Summary.Warnings, rep.Summary.Infos)
+	bw.printf("\n%s: %d expand, %d contract, %d mixed, %d breaking; %s, %s, %s",
+		plural(rep.Summary.Files, "file"), counts["expand"], counts["contract"], counts["mixed"], counts["breaking"],
+		plural(rep.Summary.Errors, "error"), plural(rep.Summary.Warnings, "warning"), plural(rep.Summary.Infos, "info"))
 	if rep.Summary.Suppressed > 0 {
 		bw.printf(" (%d suppressed)", rep.Summary.Suppressed)
 	}
@@ -101,9 +101,12 @@ func marker(line string, fd rules.Finding) string {
 		if i >= start {
 			break
 		}
-		if r == '\t' {
+		switch {
+		case r == '\t':
 			b.WriteString("    ")
-		} else {
+		case control(r):
+			b.WriteString(strings.Repeat(" ", len(visible(string(r)))))
+		default:
 			b.WriteByte(' ')
 		}
 		i++
