@@ -456,20 +456,11 @@ func appendFromTables(out []QName, n *pg.Node) []QName {
 	return out
 }
 
-// viewColumns names the columns of the view CREATE VIEW text defines, as
-// PostgreSQL does: the column list, else the output names of the query
+// viewColumns names the columns of the view v defines, as PostgreSQL
+// does: the column list, else the output names of the query
 // (FigureColname); nil when it has none or a * leaves them unknown. The
-// statement is parsed again in full: the tree convert reads leaves the
-// query out.
-func viewColumns(text string) []string {
-	res, err := pg.Parse(text)
-	if err != nil || len(res.Stmts) != 1 {
-		return nil
-	}
-	v := res.Stmts[0].Stmt.GetViewStmt()
-	if v == nil {
-		return nil
-	}
+// tree keeps what this reads of the query (viewRules).
+func viewColumns(v *pg.ViewStmt) []string {
 	var out []string
 	for _, a := range v.Aliases {
 		if s := a.GetString_(); s != nil {
@@ -550,12 +541,41 @@ func colName(n *pg.Node) (string, bool) {
 			return "exists", true
 		case pg.SubLinkType_ARRAY_SUBLINK:
 			return "array", true
+		case pg.SubLinkType_EXPR_SUBLINK:
+			// The name of the subquery's one output column.
+			sel := n.GetSubLink().Subselect.GetSelectStmt()
+			for sel != nil && sel.Larg != nil {
+				sel = sel.Larg
+			}
+			if sel != nil && len(sel.TargetList) > 0 {
+				if rt := sel.TargetList[0].GetResTarget(); rt != nil {
+					if rt.Name != "" {
+						return rt.Name, true
+					}
+					if name, ok := colName(rt.Val); ok {
+						return name, true
+					}
+				}
+			}
 		}
 	case n.GetMinMaxExpr() != nil:
 		if n.GetMinMaxExpr().Op == pg.MinMaxOp_IS_GREATEST {
 			return "greatest", true
 		}
 		return "least", true
+	case n.GetAExpr() != nil && n.GetAExpr().Kind == pg.A_Expr_Kind_AEXPR_NULLIF:
+		return "nullif", true
+	case n.GetRowExpr() != nil:
+		return "row", true
+	case n.GetAArrayExpr() != nil:
+		return "array", true
+	case n.GetGroupingFunc() != nil:
+		return "grouping", true
+	case n.GetCollateClause() != nil:
+		return colName(n.GetCollateClause().Arg)
+	case n.GetSqlvalueFunction() != nil:
+		op := strings.TrimPrefix(n.GetSqlvalueFunction().Op.String(), "SVFOP_")
+		return strings.ToLower(strings.TrimSuffix(op, "_N")), true
 	}
 	return "?column?", true
 }
@@ -678,7 +698,7 @@ func (c *converter) convert(t stmtTree, st *Statement) {
 		st.Node, st.Tag = &CreateEnum{Type: qnameOf(s.TypeName), Values: strList(s.Vals)}, "CREATE TYPE"
 	case n.GetViewStmt() != nil:
 		s := n.GetViewStmt()
-		st.Node, st.Tag = &CreateView{View: rangeVar(s.View), Replace: s.Replace, Columns: viewColumns(st.Text)}, "CREATE VIEW"
+		st.Node, st.Tag = &CreateView{View: rangeVar(s.View), Replace: s.Replace, Columns: viewColumns(s)}, "CREATE VIEW"
 	case n.GetCreateDomainStmt() != nil:
 		s := n.GetCreateDomainStmt()
 		d := &CreateDomain{Name: qnameOf(s.Domainname), Type: c.typeName(s.TypeName)}

@@ -51,6 +51,28 @@ var treeRules = map[protoreflect.Name]treeRule{
 	"CallStmt":   {keep: names("funccall"), calls: true},
 }
 
+// viewRules say what convert reads of CREATE VIEW: the view's column list
+// and, of its query, what PostgreSQL names the output columns after
+// (FigureColname). Every other message is kept empty, so that the query,
+// however large, costs no more than its first target list.
+var viewRules = map[protoreflect.Name]treeRule{
+	"ViewStmt":         {keep: names("view", "replace", "aliases", "query")},
+	"RangeVar":         {keep: names("schemaname", "relname", "relpersistence")},
+	"SelectStmt":       {keep: names("target_list", "larg", "op")},
+	"ResTarget":        {keep: names("name", "val")},
+	"ColumnRef":        {keep: names("fields")},
+	"FuncCall":         {keep: names("funcname")},
+	"TypeCast":         {keep: names("arg", "type_name")},
+	"TypeName":         {keep: names("names")},
+	"A_Indirection":    {keep: names("arg", "indirection")},
+	"A_Expr":           {keep: names("kind")},
+	"CollateClause":    {keep: names("arg")},
+	"SQLValueFunction": {keep: names("op")},
+	"String":           {keep: names("sval")},
+	"MinMaxExpr":       {keep: names("op")},
+	"SubLink":          {keep: names("sub_link_type", "subselect")},
+}
+
 func names(s ...protoreflect.Name) []protoreflect.Name { return s }
 
 // parseTree parses text into statements.
@@ -96,6 +118,9 @@ func decodeStmt(b []byte) (*pg.Node, []string, error) {
 	node := nodeType()
 	var calls []string
 	if num, _, n := protowire.ConsumeTag(b); n > 0 {
+		if t := node.child(num); t != nil && t.name == "ViewStmt" {
+			node = viewNodeType()
+		}
 		if t := node.child(num); t != nil && t.rule != nil {
 			if t.rule.calls {
 				calls = node.calls(b, nil)
@@ -169,8 +194,17 @@ const (
 	presentField
 )
 
-// nodeType describes the messages of pg_query's tree, from Node down.
-var nodeType = sync.OnceValue(func() *wireType {
+// nodeType describes the messages of pg_query's tree, from Node down, as
+// treeRules prune them.
+var nodeType = sync.OnceValue(func() *wireType { return wireTypes(treeRules, false) })
+
+// viewNodeType describes them as viewRules prune them: messages without a
+// rule are kept empty.
+var viewNodeType = sync.OnceValue(func() *wireType { return wireTypes(viewRules, true) })
+
+// wireTypes builds the message types with their rules; with emptyOthers,
+// every message type but Node without a rule keeps none of its fields.
+func wireTypes(rules map[protoreflect.Name]treeRule, emptyOthers bool) *wireType {
 	msgs := pg.File_pg_query_proto.Messages()
 	byName := map[protoreflect.Name]*wireType{}
 	for i := 0; i < msgs.Len(); i++ {
@@ -186,7 +220,7 @@ var nodeType = sync.OnceValue(func() *wireType {
 				t.children[fd.Number()] = byName[fd.Message().Name()]
 			}
 		}
-		if rule, ok := treeRules[md.Name()]; ok {
+		if rule, ok := rules[md.Name()]; ok || emptyOthers && md.Name() != "Node" {
 			t.rule = &wireRule{use: make([]fieldUse, len(t.children)), calls: rule.calls}
 			t.rule.set(md, rule.keep, keepField)
 			t.rule.set(md, rule.present, presentField)
@@ -199,7 +233,7 @@ var nodeType = sync.OnceValue(func() *wireType {
 		}
 	}
 	return node
-})
+}
 
 func maxNumber(fields protoreflect.FieldDescriptors) protowire.Number {
 	var n protowire.Number

@@ -44,6 +44,16 @@ func Shim(before []*parser.Statement, st *parser.Statement, after []*parser.Stat
 	return None, "", false
 }
 
+// MayShim reports whether Shim may reclass st: a table renamed or moved,
+// or a view dropped. Callers skip gathering the transaction otherwise.
+func MayShim(st *parser.Statement) bool {
+	if _, _, ok := movedTable(st); ok {
+		return true
+	}
+	d, ok := st.Node.(*parser.Drop)
+	return ok && d.Object == "view"
+}
+
 // movedTable returns the old and the new name of a table renamed or moved
 // to another schema by st.
 func movedTable(st *parser.Statement) (old, renamed parser.QName, ok bool) {

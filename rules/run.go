@@ -180,7 +180,10 @@ func (r *Runner) runFile(f *parser.File, cat *schema.Catalog, info FileInfo, rel
 	tx := newTxTracker(f, r.cfg.AssumeInTransaction)
 	for i, st := range f.Statements {
 		s := tx.next(st, i, nil)
-		pass.txAfter = tx.rest(f.Statements[i+1:], s.Tx)
+		pass.txAfter = nil
+		if phases.MayShim(st) {
+			pass.txAfter = tx.rest(f.Statements[i+1:], s.Tx)
+		}
 		r.visit(pass, s, cat, tx, res, 0)
 	}
 	res.Stmts = pass.Stmts
@@ -213,7 +216,7 @@ const maxCallDepth = 3
 
 func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, res *FileResult, depth int) {
 	s.Info = phases.Classify(s.Statement, cat, r.cfg.PGVersion)
-	if s.Parent == nil && s.Tx != 0 {
+	if s.Parent == nil && s.Tx != 0 && phases.MayShim(s.Statement) {
 		if c, reason, ok := phases.Shim(pass.txBefore(s), s.Statement, pass.txAfter); ok {
 			s.Info.Class, s.Info.Reason = c, reason
 		}
