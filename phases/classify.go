@@ -319,6 +319,9 @@ func classifyDrop(in *Info, n *parser.Drop, cat *schema.Catalog) {
 					in.lock(AccessExclusive, table)
 				}
 			}
+			// Relaxing, like dropping the constraint an index may back:
+			// the running color's queries still run, perhaps slower.
+			continue
 		case "view", "materialized view":
 			fresh = cat.Fresh(cat.ViewOrigin(q))
 		case "type":

@@ -140,10 +140,14 @@ var Model = []ModelRow{
 		"CREATE UNIQUE INDEX CONCURRENTLY customers_email_idx ON customers (email)"),
 	row("CREATE INDEX", "not unique", Expand, "queries of both colors may use it; nothing is rejected", "",
 		"CREATE INDEX CONCURRENTLY customers_region_idx ON customers (region)"),
-	row("DROP INDEX", "an index the running color has", Contract, "the running color's queries may rely on it", "",
+	row("DROP INDEX", "any", None, "relaxes, like dropping a constraint: the running color's queries still run, perhaps slower", "",
 		"DROP INDEX CONCURRENTLY orders_customer_id_idx"),
-	row("DROP INDEX", "an index of this release", None, "the running color never used it", "CREATE INDEX CONCURRENTLY customers_region_idx ON customers (region)",
-		"DROP INDEX CONCURRENTLY customers_region_idx"),
+	{Statement: "DROP VIEW", Situation: "followed, in the same transaction, by CREATE VIEW of the same name with every column it had", Class: None,
+		Why: "the running color's queries of the view keep working; the CREATE VIEW is expand",
+		SQL: "DROP VIEW open_orders", After: "CREATE VIEW open_orders AS SELECT id, note FROM orders"},
+	{Statement: "DROP VIEW", Situation: "followed, in the same transaction, by CREATE VIEW of the same name without a column it had", Class: Contract,
+		Why: "the running color may read the column left out",
+		SQL: "DROP VIEW open_orders", After: "CREATE VIEW open_orders AS SELECT note FROM orders"},
 
 	// Types, views, functions, domains.
 	row("CREATE TYPE … AS ENUM", "any", Expand, "the running color does not know the type", "",

@@ -53,7 +53,7 @@ func TestModel(t *testing.T) {
 				t.Fatalf("the example is %d statements, want 1", len(stmts))
 			}
 			in := phases.Classify(stmts[0], cat, 15)
-			if c, reason, ok := phases.Shim(before, stmts[0], after); ok {
+			if c, reason, ok := phases.Shim(before, stmts[0], after, cat); ok {
 				in.Class, in.Reason = c, reason
 			}
 			if in.Class != row.Class {

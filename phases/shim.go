@@ -2,8 +2,11 @@ package phases
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/bgmigrate/bgmigrate/parser"
+	"github.com/bgmigrate/bgmigrate/schema"
 )
 
 // Shim reclasses a statement that a view in the same transaction makes
@@ -16,11 +19,16 @@ import (
 //     one table is updatable), so the old name never stops working: expand;
 //   - a view dropped and a table renamed or moved to the view's name: the
 //     name never stops working, so the drop is none, and the rename or move
-//     only removes the table's old name: contract.
+//     only removes the table's old name: contract;
+//   - a view dropped and created again with every column it had (and maybe
+//     more): the running color's queries of it keep working, so the drop is
+//     none (the CREATE VIEW is expand). A column left out keeps the drop a
+//     contract step, and so do columns the catalog does not know.
 //
 // Outside a transaction there is a moment between the two statements when
-// the name is missing, and nothing is reclassed.
-func Shim(before []*parser.Statement, st *parser.Statement, after []*parser.Statement) (Class, string, bool) {
+// the name is missing, and nothing is reclassed. cat is the catalog before
+// st.
+func Shim(before []*parser.Statement, st *parser.Statement, after []*parser.Statement, cat *schema.Catalog) (Class, string, bool) {
 	if old, renamed, ok := movedTable(st); ok {
 		for _, a := range after {
 			if v, isView := a.Node.(*parser.CreateView); isView && !v.Materialized && v.View.Key() == old.Key() {
@@ -37,6 +45,16 @@ func Shim(before []*parser.Statement, st *parser.Statement, after []*parser.Stat
 	if d, isDrop := st.Node.(*parser.Drop); isDrop && (d.Object == "view") && len(d.Names) == 1 {
 		for _, a := range after {
 			if _, renamed, ok := movedTable(a); ok && renamed.Key() == d.Names[0].Key() {
+				return None, "", true
+			}
+			if v, ok := a.Node.(*parser.CreateView); ok && !v.Materialized && v.View.Key() == d.Names[0].Key() {
+				missing, known := missingColumns(cat.ViewColumns(d.Names[0]), v.Columns)
+				switch {
+				case !known:
+					return Contract, fmt.Sprintf("view %q is created again, but its columns are unknown: it may lack some the running color reads", d.Names[0].String()), true
+				case missing != "":
+					return Contract, fmt.Sprintf("view %q is created again without %s, which the running color may read", d.Names[0].String(), missing), true
+				}
 				return None, "", true
 			}
 		}
@@ -74,6 +92,25 @@ func movedTable(st *parser.Statement) (old, renamed parser.QName, ok bool) {
 		return n.Name, parser.QName{Schema: n.NewSchema, Name: n.Name.Name}, true
 	}
 	return old, renamed, false
+}
+
+// missingColumns names, quoted, the old columns that new lacks; known is
+// false when either list is unknown.
+func missingColumns(old, new []string) (missing string, known bool) {
+	if old == nil || new == nil {
+		return "", false
+	}
+	have := map[string]bool{}
+	for _, c := range new {
+		have[c] = true
+	}
+	var out []string
+	for _, c := range old {
+		if !have[c] {
+			out = append(out, strconv.Quote(c))
+		}
+	}
+	return strings.Join(out, ", "), true
 }
 
 func droppedView(st *parser.Statement, name parser.QName) bool {

@@ -217,7 +217,7 @@ const maxCallDepth = 3
 func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, res *FileResult, depth int) {
 	s.Info = phases.Classify(s.Statement, cat, r.cfg.PGVersion)
 	if s.Parent == nil && s.Tx != 0 && phases.MayShim(s.Statement) {
-		if c, reason, ok := phases.Shim(pass.txBefore(s), s.Statement, pass.txAfter); ok {
+		if c, reason, ok := phases.Shim(pass.txBefore(s), s.Statement, pass.txAfter, cat); ok {
 			s.Info.Class, s.Info.Reason = c, reason
 		}
 	}

@@ -54,6 +54,7 @@ func (c *Catalog) Apply(st *parser.Statement) {
 		if _, ok := c.views[n.View.Key()]; !ok {
 			c.views[n.View.Key()] = c.file
 		}
+		c.viewColumns[n.View.Key()] = n.Columns
 	case *parser.CreateFunction:
 		c.functions[strings.ToLower(n.Name.Name)] = &Function{Name: n.Name, Def: n, Origin: c.file}
 	case *parser.CreateSequence:
@@ -228,6 +229,7 @@ func (c *Catalog) drop(object string, q parser.QName) {
 		delete(c.indexes, key)
 	case "view", "materialized view":
 		delete(c.views, key)
+		delete(c.viewColumns, key)
 	case "type":
 		delete(c.enums, key)
 		delete(c.domains, key)

@@ -11,14 +11,16 @@ import (
 
 // Catalog holds the objects created by the migrations replayed so far.
 type Catalog struct {
-	tables    map[string]*Table
-	indexes   map[string]*Index
-	enums     map[string]*Enum
-	domains   map[string]*Domain
-	views     map[string]int
-	functions map[string]*Function
-	sequences map[string]int
-	schemas   map[string]int
+	tables  map[string]*Table
+	indexes map[string]*Index
+	enums   map[string]*Enum
+	domains map[string]*Domain
+	views   map[string]int
+	// viewColumns are the views' column names, nil when unknown (a *).
+	viewColumns map[string][]string
+	functions   map[string]*Function
+	sequences   map[string]int
+	schemas     map[string]int
 	// file is the ordinal of the file being replayed; objects remember the
 	// file that created them.
 	file int
@@ -93,7 +95,7 @@ func (f *Function) Body() []*parser.Statement { return f.Def.Body() }
 func New() *Catalog {
 	return &Catalog{
 		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{}, domains: map[string]*Domain{},
-		views: map[string]int{}, functions: map[string]*Function{}, sequences: map[string]int{},
+		views: map[string]int{}, viewColumns: map[string][]string{}, functions: map[string]*Function{}, sequences: map[string]int{},
 		pending: map[int]bool{},
 		schemas: map[string]int{},
 	}
@@ -235,6 +237,10 @@ func (c *Catalog) Domain(q parser.QName) *Domain { return c.domains[q.Key()] }
 // Function returns the function or procedure with the given name (without
 // schema), or nil.
 func (c *Catalog) Function(name string) *Function { return c.functions[strings.ToLower(name)] }
+
+// ViewColumns returns the column names of a view, nil when they are
+// unknown (the view selects *, or the catalog has not seen it).
+func (c *Catalog) ViewColumns(q parser.QName) []string { return c.viewColumns[q.Key()] }
 
 // ViewOrigin returns the ordinal of the file that created a view, 0 if unknown.
 func (c *Catalog) ViewOrigin(q parser.QName) int { return c.views[q.Key()] }

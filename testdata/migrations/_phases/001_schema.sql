@@ -25,6 +25,8 @@ CREATE TABLE old_stuff (id bigint PRIMARY KEY); -- class: expand
 CREATE TABLE moved (id bigint PRIMARY KEY); -- class: expand
 CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note); -- class: expand
 CREATE VIEW customer_emails AS SELECT id, email FROM customers; -- class: expand
+CREATE VIEW customer_names AS SELECT id, name FROM customers; -- class: expand
+CREATE VIEW customer_countries AS SELECT id, country FROM customers; -- class: expand
 CREATE MATERIALIZED VIEW order_totals AS SELECT customer_id, sum(total) AS total FROM orders GROUP BY customer_id; -- class: expand
 CREATE FUNCTION order_count(c bigint) RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM orders WHERE customer_id = c $$; -- class: expand
 CREATE PROCEDURE purge_audit() LANGUAGE sql AS $$ DELETE FROM audit_log $$; -- class: expand

@@ -7,7 +7,7 @@ DROP MATERIALIZED VIEW order_totals; -- class: contract
 DROP FUNCTION order_count(bigint); -- class: contract
 DROP PROCEDURE purge_audit(); -- class: contract
 DROP SCHEMA legacy; -- class: contract
-DROP INDEX CONCURRENTLY orders_note_idx; -- class: contract
+DROP INDEX CONCURRENTLY orders_note_idx; -- class: none
 ALTER TABLE customers ALTER COLUMN country DROP DEFAULT; -- class: contract
 ALTER TABLE orders ALTER COLUMN total SET NOT NULL; -- class: contract
 ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID; -- class: contract
