@@ -27,7 +27,9 @@ CREATE INDEX orders_customer_id_idx ON orders (customer_id);
 CREATE TYPE order_status AS ENUM ('open', 'closed');
 CREATE VIEW open_orders AS SELECT id FROM orders;
 CREATE FUNCTION order_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM orders $$;
-CREATE DOMAIN amount AS numeric;`
+CREATE DOMAIN amount AS numeric;
+CREATE FUNCTION orders_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION orders_touch();`
 
 // A ModelRow is one statement in one situation.
 type ModelRow struct {
@@ -146,8 +148,13 @@ var Model = []ModelRow{
 		Why: "the running color's queries of the view keep working; the CREATE VIEW is expand",
 		SQL: "DROP VIEW open_orders", After: "CREATE VIEW open_orders AS SELECT id, note FROM orders"},
 	{Statement: "DROP VIEW", Situation: "followed, in the same transaction, by CREATE VIEW of the same name without a column it had", Class: Contract,
-		Why: "the running color may read the column left out",
+		Why: "the running color may read the column left out (columns unknown on either side, a *, are taken to be kept)",
 		SQL: "DROP VIEW open_orders", After: "CREATE VIEW open_orders AS SELECT note FROM orders"},
+	row("DROP TRIGGER", "a trigger the running color's writes fire", Contract, "the running color may rely on what it does (a sync trigger of an expand step)", "",
+		"DROP TRIGGER orders_touch ON orders"),
+	{Statement: "DROP TRIGGER", Situation: "followed, in the same transaction, by CREATE TRIGGER of the same name on the same table", Class: None,
+		Why: "the running color's writes still fire it",
+		SQL: "DROP TRIGGER orders_touch ON orders", After: "CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION orders_touch()"},
 
 	// Types, views, functions, domains.
 	row("CREATE TYPE … AS ENUM", "any", Expand, "the running color does not know the type", "",

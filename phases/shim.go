@@ -23,7 +23,9 @@ import (
 //   - a view dropped and created again with every column it had (and maybe
 //     more): the running color's queries of it keep working, so the drop is
 //     none (the CREATE VIEW is expand). A column left out keeps the drop a
-//     contract step, and so do columns the catalog does not know.
+//     contract step. Columns unknown (a *) are taken to be kept;
+//   - a trigger dropped and created again on the same table: the running
+//     color's writes still fire it: none.
 //
 // Outside a transaction there is a moment between the two statements when
 // the name is missing, and nothing is reclassed. cat is the catalog before
@@ -42,17 +44,22 @@ func Shim(before []*parser.Statement, st *parser.Statement, after []*parser.Stat
 		}
 		return None, "", false
 	}
+	if d, isDrop := st.Node.(*parser.Drop); isDrop && d.Object == "trigger" && len(d.Names) == 1 && len(d.On) == 1 {
+		for _, a := range after {
+			if t, ok := a.Node.(*parser.CreateTrigger); ok && t.Name == d.Names[0].Name && t.Table.Key() == d.On[0].Key() {
+				return None, "", true
+			}
+		}
+	}
 	if d, isDrop := st.Node.(*parser.Drop); isDrop && (d.Object == "view") && len(d.Names) == 1 {
 		for _, a := range after {
 			if _, renamed, ok := movedTable(a); ok && renamed.Key() == d.Names[0].Key() {
 				return None, "", true
 			}
 			if v, ok := a.Node.(*parser.CreateView); ok && !v.Materialized && v.View.Key() == d.Names[0].Key() {
-				missing, known := missingColumns(cat.ViewColumns(d.Names[0]), v.Columns)
-				switch {
-				case !known:
-					return Contract, fmt.Sprintf("view %q is created again, but its columns are unknown: it may lack some the running color reads", d.Names[0].String()), true
-				case missing != "":
+				// Columns unknown on either side (a *) are taken to be kept:
+				// a view recreated over the same tables.
+				if missing := missingColumns(cat.ViewColumns(d.Names[0]), v.Columns); missing != "" {
 					return Contract, fmt.Sprintf("view %q is created again without %s, which the running color may read", d.Names[0].String(), missing), true
 				}
 				return None, "", true
@@ -69,7 +76,7 @@ func MayShim(st *parser.Statement) bool {
 		return true
 	}
 	d, ok := st.Node.(*parser.Drop)
-	return ok && d.Object == "view"
+	return ok && (d.Object == "view" || d.Object == "trigger")
 }
 
 // movedTable returns the old and the new name of a table renamed or moved
@@ -94,11 +101,11 @@ func movedTable(st *parser.Statement) (old, renamed parser.QName, ok bool) {
 	return old, renamed, false
 }
 
-// missingColumns names, quoted, the old columns that new lacks; known is
-// false when either list is unknown.
-func missingColumns(old, new []string) (missing string, known bool) {
+// missingColumns names, quoted, the old columns that new lacks; "" when
+// either list is unknown.
+func missingColumns(old, new []string) string {
 	if old == nil || new == nil {
-		return "", false
+		return ""
 	}
 	have := map[string]bool{}
 	for _, c := range new {
@@ -110,7 +117,7 @@ func missingColumns(old, new []string) (missing string, known bool) {
 			out = append(out, strconv.Quote(c))
 		}
 	}
-	return strings.Join(out, ", "), true
+	return strings.Join(out, ", ")
 }
 
 func droppedView(st *parser.Statement, name parser.QName) bool {
