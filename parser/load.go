@@ -3,7 +3,9 @@ package parser
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -11,13 +13,13 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 )
 
 // Set is the migrations of one directory, in the order their tool applies
-// them. A set is replayed as a whole to build the schema its files see.
+// them, or of a tree of release folders (see mergeReleases). A set is
+// replayed as a whole to build the schema its files see.
 type Set struct {
 	Dir   string
 	Files []string // slash paths
@@ -119,6 +121,7 @@ func isMigration(p string) bool {
 
 // SetDir is the directory whose files form one migration set: the parent
 // of the per-migration directory for diesel and prisma, else the file's.
+// A tree of release folders is one set all the same (see mergeReleases).
 func SetDir(p string) string {
 	dir := path.Dir(p)
 	switch path.Base(p) {
@@ -141,35 +144,188 @@ func groupSets(files []string) []*Set {
 		}
 		s.Files = append(s.Files, f)
 	}
+	sets, releases := mergeReleases(sets)
 	sort.Slice(sets, func(i, j int) bool { return sets[i].Dir < sets[j].Dir })
 	for _, s := range sets {
-		sort.SliceStable(s.Files, func(i, j int) bool { return lessMigration(s.Files[i], s.Files[j]) })
+		less := lessMigration
+		if releases[s] {
+			less = lessRelease
+		}
+		sort.SliceStable(s.Files, func(i, j int) bool { return less(s.Files[i], s.Files[j]) })
 	}
 	return sets
 }
 
-var flywayVersion = regexp.MustCompile(`^([VBR])([0-9._]*)__`)
+// releaseFolder matches the name of a folder that holds one release's
+// migrations: "v1.10", "1.2", "release-1.10", "2024-01".
+var releaseFolder = regexp.MustCompile(`^([A-Za-z]+[-_]?)?[0-9]+(?:[._-][0-9]+)*$`)
 
-// lessMigration orders two migrations of one set the way their tools do:
-// Flyway by version with repeatable scripts last, the others by the
-// natural order of the name that carries the version.
-func lessMigration(a, b string) bool {
-	fa, fb := flywayVersion.FindStringSubmatch(path.Base(a)), flywayVersion.FindStringSubmatch(path.Base(b))
-	if fa != nil && fb != nil {
-		ra, rb := fa[1] == "R", fb[1] == "R"
-		if ra != rb {
-			return rb
+// mergeReleases makes one set of the sets of release folders that share
+// a parent folder, applied release after release ("db/v1.2/" before
+// "db/v1.10/"), and reports which sets it made. It merges only what no
+// tool reads as its own layout: two folders or more, all named as
+// releases with the same prefix ("v", "release-"), of plain SQL files
+// (no Flyway, golang-migrate, diesel or prisma names, no goose or dbmate
+// annotations), under a parent that holds no migration itself (the order
+// of that one against the releases would be a guess). goose and dbmate
+// read one directory; Flyway, which reads a tree, orders by the versions
+// in the file names, which the folders do not change.
+func mergeReleases(sets []*Set) ([]*Set, map[*Set]bool) {
+	dirs := map[string]bool{}
+	byParent := map[string][]*Set{}
+	var parents []string
+	for _, s := range sets {
+		dirs[s.Dir] = true
+		if !releaseFolder.MatchString(path.Base(s.Dir)) {
+			continue
 		}
-		if c := compareVersions(fa[2], fb[2]); c != 0 {
+		p := path.Dir(s.Dir)
+		if byParent[p] == nil {
+			parents = append(parents, p)
+		}
+		byParent[p] = append(byParent[p], s)
+	}
+	merged := map[*Set]bool{}
+	gone := map[*Set]bool{}
+	var out []*Set
+	for _, p := range parents {
+		group := byParent[p]
+		if len(group) < 2 || dirs[p] || !samePrefix(group) || !plainSQL(group) {
+			continue
+		}
+		m := &Set{Dir: p}
+		for _, s := range group {
+			m.Files = append(m.Files, s.Files...)
+			gone[s] = true
+		}
+		merged[m] = true
+		out = append(out, m)
+	}
+	for _, s := range sets {
+		if !gone[s] {
+			out = append(out, s)
+		}
+	}
+	return out, merged
+}
+
+// releasePrefix is what comes before the version in the name of a
+// release folder ("v", "release-", ""), in lower case.
+func releasePrefix(dir string) string {
+	m := releaseFolder.FindStringSubmatch(path.Base(dir))
+	if m == nil {
+		return ""
+	}
+	return strings.ToLower(m[1])
+}
+
+func samePrefix(sets []*Set) bool {
+	for _, s := range sets[1:] {
+		if releasePrefix(s.Dir) != releasePrefix(sets[0].Dir) {
+			return false
+		}
+	}
+	return true
+}
+
+// sniffBytes is how much of a file plainSQL reads for a tool's annotation,
+// which comes before the statements.
+const sniffBytes = 64 << 10
+
+// plainSQL reports whether the files of sets are plain SQL, by their names
+// and then the annotations at their head. A file that cannot be read counts
+// as not plain: its set is left as it is, and reading it fails later.
+func plainSQL(sets []*Set) bool {
+	for _, s := range sets {
+		for _, f := range s.Files {
+			if DetectFormat(f, "") != FormatPlain {
+				return false
+			}
+		}
+	}
+	head := make([]byte, sniffBytes)
+	for _, s := range sets {
+		for _, f := range s.Files {
+			n, err := readHead(f, head)
+			if err != nil || DetectFormat(f, string(head[:n])) != FormatPlain {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// readHead reads the start of file p into buf. Collect has found p to be a
+// regular file, so the open does not wait for a writer.
+func readHead(p string, buf []byte) (int, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := io.ReadFull(f, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return n, err
+}
+
+// lessRelease orders the migrations of a tree of release folders: by
+// release, then as lessMigration does within one.
+func lessRelease(a, b string) bool {
+	da, db := path.Dir(a), path.Dir(b)
+	if da != db {
+		va, vb := path.Base(da)[len(releasePrefix(da)):], path.Base(db)[len(releasePrefix(db)):]
+		if c := naturalCompare(va, vb); c != 0 {
 			return c < 0
 		}
-		return a < b
+		return da < db
 	}
-	ka, kb := versionName(a), versionName(b)
-	if c := naturalCompare(ka, kb); c != 0 {
+	return lessMigration(a, b)
+}
+
+var flywayVersion = regexp.MustCompile(`^([VBR])([0-9._]*)__`)
+
+// lessMigration orders two migrations of one set the way their tools do
+// (compareMigrations), by path when the tool sees no order.
+func lessMigration(a, b string) bool {
+	if c := compareMigrations(a, b); c != 0 {
 		return c < 0
 	}
 	return a < b
+}
+
+// compareMigrations compares two migrations of one set: Flyway by version,
+// each part a number, with repeatable scripts last; diesel by the version
+// its folder names (dieselVersion); goose, golang-migrate, dbmate, prisma
+// and plain files by the natural order of the name that carries the
+// version, which compares the leading numbers of goose and golang-migrate
+// as numbers, whatever their width, as those tools do.
+func compareMigrations(a, b string) int {
+	fa, fb := flywayVersion.FindStringSubmatch(path.Base(a)), flywayVersion.FindStringSubmatch(path.Base(b))
+	if fa != nil && fb != nil {
+		if ra, rb := fa[1] == "R", fb[1] == "R"; ra != rb {
+			if ra {
+				return 1
+			}
+			return -1
+		}
+		return compareVersions(fa[2], fb[2])
+	}
+	if path.Base(a) == "up.sql" && path.Base(b) == "up.sql" {
+		return strings.Compare(dieselVersion(a), dieselVersion(b))
+	}
+	return naturalCompare(versionName(a), versionName(b))
+}
+
+// dieselVersion is the version diesel gives the migration in folder
+// "2019-06-14-175833_create_users": the name up to its first "_", dashes
+// left out ("20190614175833"). diesel orders migrations by comparing
+// these as strings, which for its timestamps of 14 digits, dashed or not,
+// is their order in time.
+func dieselVersion(upSQL string) string {
+	v, _, _ := strings.Cut(path.Base(path.Dir(upSQL)), "_")
+	return strings.ReplaceAll(v, "-", "")
 }
 
 func versionName(p string) string {
@@ -180,25 +336,34 @@ func versionName(p string) string {
 	return path.Base(p)
 }
 
+// compareVersions compares Flyway versions ("1.10", "1_2"): part by part,
+// each a number of any size, a missing part counting as 0.
 func compareVersions(a, b string) int {
-	pa := strings.FieldsFunc(a, func(r rune) bool { return r == '.' || r == '_' })
-	pb := strings.FieldsFunc(b, func(r rune) bool { return r == '.' || r == '_' })
+	sep := func(r rune) bool { return r == '.' || r == '_' }
+	pa, pb := strings.FieldsFunc(a, sep), strings.FieldsFunc(b, sep)
 	for i := 0; i < len(pa) || i < len(pb); i++ {
-		var x, y int64
+		x, y := "0", "0"
 		if i < len(pa) {
-			x, _ = strconv.ParseInt(pa[i], 10, 64)
+			x = pa[i]
 		}
 		if i < len(pb) {
-			y, _ = strconv.ParseInt(pb[i], 10, 64)
+			y = pb[i]
 		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
+		if c := compareNumbers(x, y); c != 0 {
+			return c
 		}
 	}
 	return 0
+}
+
+// compareNumbers compares two runs of decimal digits as the numbers they
+// write, of any length.
+func compareNumbers(a, b string) int {
+	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+	if len(a) != len(b) {
+		return cmp.Compare(len(a), len(b))
+	}
+	return strings.Compare(a, b)
 }
 
 // naturalCompare compares strings with runs of digits compared as numbers.
@@ -206,28 +371,18 @@ func naturalCompare(a, b string) int {
 	for a != "" && b != "" {
 		da, db := digits(a), digits(b)
 		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if len(na) != len(nb) {
-				if len(na) < len(nb) {
-					return -1
-				}
-				return 1
-			}
-			if na != nb {
-				return strings.Compare(na, nb)
+			if c := compareNumbers(a[:da], b[:db]); c != 0 {
+				return c
 			}
 			a, b = a[da:], b[db:]
 			continue
 		}
 		if a[0] != b[0] {
-			if a[0] < b[0] {
-				return -1
-			}
-			return 1
+			return cmp.Compare(a[0], b[0])
 		}
 		a, b = a[1:], b[1:]
 	}
-	return len(a) - len(b)
+	return cmp.Compare(len(a), len(b))
 }
 
 func digits(s string) int {

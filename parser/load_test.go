@@ -26,7 +26,8 @@ func TestCollectOrder(t *testing.T) {
 	tests := []struct {
 		name  string
 		files []string
-		want  []string // the sets, "dir: file file …" (file names relative to dir)
+		src   map[string]string // content by file or glob pattern, "SELECT 1;" else
+		want  []string          // the sets, "dir: file file …" (file names relative to dir)
 	}{
 		{
 			name:  "golang-migrate in natural order, down files left out",
@@ -60,12 +61,121 @@ func TestCollectOrder(t *testing.T) {
 			files: []string{"b/1_x.sql", "a/2_y.sql", "a/1_z.sql", "a/.git/1_hidden.sql"},
 			want:  []string{"a: 1_z.sql 2_y.sql", "b: 1_x.sql"},
 		},
+		{
+			name:  "flyway major versions and versions too large for 64 bits compared as numbers",
+			files: []string{"f/V10__c.sql", "f/V2__b.sql", "f/V1.10__a2.sql", "f/V1.2__a1.sql", "f/V100000000000000000000__e.sql", "f/V99999999999999999999__d.sql"},
+			want:  []string{"f: V1.2__a1.sql V1.10__a2.sql V2__b.sql V10__c.sql V99999999999999999999__d.sql V100000000000000000000__e.sql"},
+		},
+		{
+			name:  "golang-migrate numbers of different widths compared as numbers",
+			files: []string{"m/10_c.up.sql", "m/20230101120000_d.up.sql", "m/0002_b.up.sql", "m/1_a.up.sql"},
+			want:  []string{"m: 1_a.up.sql 0002_b.up.sql 10_c.up.sql 20230101120000_d.up.sql"},
+		},
+		{
+			name:  "goose numbers of different widths compared as numbers",
+			files: []string{"g/10_c.sql", "g/20230101120000_d.sql", "g/0002_b.sql", "g/1_a.sql"},
+			src:   map[string]string{"g/*": "-- +goose Up\nSELECT 1;\n"},
+			want:  []string{"g: 1_a.sql 0002_b.sql 10_c.sql 20230101120000_d.sql"},
+		},
+		{
+			name: "diesel versions are the folder names before _ without dashes, dashed or not",
+			files: []string{"d/2019-06-14-175833_create_users/up.sql", "d/20141021103503_add_x/up.sql", "d/20200101000000_b/up.sql",
+				"d/2015-01-01-000000_c/up.sql", "d/00000000000000_diesel_initial_setup/up.sql", "d/2019-06-14-175833_create_users/down.sql"},
+			want: []string{"d: 00000000000000_diesel_initial_setup/up.sql 20141021103503_add_x/up.sql 2015-01-01-000000_c/up.sql " +
+				"2019-06-14-175833_create_users/up.sql 20200101000000_b/up.sql"},
+		},
+		{
+			// diesel's MigrationVersion is a string, and migrations run in
+			// the order of the strings.
+			name:  "diesel compares versions of different widths as strings",
+			files: []string{"d/9_b/up.sql", "d/10_c/up.sql", "d/1_a/up.sql"},
+			want:  []string{"d: 1_a/up.sql 10_c/up.sql 9_b/up.sql"},
+		},
+		{
+			name: "plain release folders are one set in version order",
+			files: []string{"db/v1.10/001_c.sql", "db/v1.2/002_b2.sql", "db/v1.2/001_b.sql", "db/v1.0/010_a2.sql",
+				"db/v1.0/001_a.sql", "db/v1.0/002_a1.sql", "db/v1.0/README.md"},
+			want: []string{"db: v1.0/001_a.sql v1.0/002_a1.sql v1.0/010_a2.sql v1.2/001_b.sql v1.2/002_b2.sql v1.10/001_c.sql"},
+		},
+		{
+			name:  "release folders with a word before the version",
+			files: []string{"db/release-1.10/a.sql", "db/release-1.2/a.sql", "db/Release-1.9/a.sql"},
+			want:  []string{"db: release-1.2/a.sql Release-1.9/a.sql release-1.10/a.sql"},
+		},
+		{
+			name:  "release folders of bare versions, nested deeper",
+			files: []string{"x/schema/versioned/1.10/a.sql", "x/schema/versioned/1.2/b.sql", "x/schema/versioned/2/c.sql"},
+			want:  []string{"x/schema/versioned: 1.2/b.sql 1.10/a.sql 2/c.sql"},
+		},
+		{
+			name:  "release folders beside other folders: only the releases merge",
+			files: []string{"db/v2/b.sql", "db/v1/a.sql", "db/seeds/s.sql", "db/v1/sub/deep.sql"},
+			want:  []string{"db: v1/a.sql v2/b.sql", "db/seeds: s.sql", "db/v1/sub: deep.sql"},
+		},
+		{
+			name:  "one release folder is a set of its own",
+			files: []string{"db/v1.0/b.sql", "db/v1.0/a.sql"},
+			want:  []string{"db/v1.0: a.sql b.sql"},
+		},
+		{
+			name:  "release folders under a folder with migrations of its own are not merged",
+			files: []string{"db/init.sql", "db/v1/a.sql", "db/v2/b.sql"},
+			want:  []string{"db: init.sql", "db/v1: a.sql", "db/v2: b.sql"},
+		},
+		{
+			name:  "release folders of different prefixes are not merged",
+			files: []string{"db/v1/a.sql", "db/r2/b.sql"},
+			want:  []string{"db/r2: b.sql", "db/v1: a.sql"},
+		},
+		{
+			name:  "golang-migrate folders are not merged",
+			files: []string{"db/v1/1_a.up.sql", "db/v2/1_b.up.sql"},
+			want:  []string{"db/v1: 1_a.up.sql", "db/v2: 1_b.up.sql"},
+		},
+		{
+			name:  "flyway folders are not merged",
+			files: []string{"db/v1/V1__a.sql", "db/v2/V2__b.sql"},
+			want:  []string{"db/v1: V1__a.sql", "db/v2: V2__b.sql"},
+		},
+		{
+			name:  "diesel folders are not merged",
+			files: []string{"db/v1/2024-01-01-000000_a/up.sql", "db/v2/2023-01-01-000000_b/up.sql"},
+			want:  []string{"db/v1: 2024-01-01-000000_a/up.sql", "db/v2: 2023-01-01-000000_b/up.sql"},
+		},
+		{
+			name:  "prisma folders are not merged",
+			files: []string{"db/v1/20240101000000_a/migration.sql", "db/v2/20230101000000_b/migration.sql"},
+			want:  []string{"db/v1: 20240101000000_a/migration.sql", "db/v2: 20230101000000_b/migration.sql"},
+		},
+		{
+			name:  "goose folders are not merged",
+			files: []string{"db/v1/00001_a.sql", "db/v2/00001_b.sql"},
+			src:   map[string]string{"db/v2/00001_b.sql": "-- a header\n-- +goose Up\nSELECT 1;\n"},
+			want:  []string{"db/v1: 00001_a.sql", "db/v2: 00001_b.sql"},
+		},
+		{
+			name:  "dbmate folders are not merged",
+			files: []string{"db/v1/20240101000000_a.sql", "db/v2/20240102000000_b.sql"},
+			src:   map[string]string{"db/v1/20240101000000_a.sql": "-- migrate:up\nSELECT 1;\n-- migrate:down\n"},
+			want:  []string{"db/v1: 20240101000000_a.sql", "db/v2: 20240102000000_b.sql"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			writeTree(t, dir, tt.files...)
+			for pattern, src := range tt.src {
+				matches, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(pattern)))
+				if err != nil || len(matches) == 0 {
+					t.Fatalf("src pattern %q matches no file (%v)", pattern, err)
+				}
+				for _, m := range matches {
+					if err := os.WriteFile(m, []byte(src), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 			sets, err := Collect([]string{dir})
 			if err != nil {
 				t.Fatal(err)
