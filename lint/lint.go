@@ -90,7 +90,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return r, err
 	}
 	if len(opts.Paths) == 1 && opts.Paths[0] == "-" {
-		data, err := io.ReadAll(opts.Stdin)
+		data, err := readAtMost(opts.Stdin, 0)
 		if err != nil {
 			return nil, fmt.Errorf("read standard input: %w", err)
 		}
@@ -240,6 +240,28 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, firstErr
 	}
 	return res, nil
+}
+
+// readAtMost reads r to its end, or its first size bytes when size is
+// more than 0 (the size a file had when opened, so that one growing while
+// it is read ends). More than parser.MaxInput bytes are refused: standard
+// input fed from /dev/zero would never end.
+func readAtMost(r io.Reader, size int64) ([]byte, error) {
+	if size > parser.MaxInput {
+		return nil, &parser.TooLargeError{}
+	}
+	limit := size
+	if size <= 0 {
+		limit = parser.MaxInput + 1
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > parser.MaxInput {
+		return nil, &parser.TooLargeError{}
+	}
+	return data, nil
 }
 
 func excluded(sets []*parser.Set, exclude func(string) bool) []*parser.Set {

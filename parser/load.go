@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,7 +26,8 @@ type Set struct {
 	Files []string // slash paths
 }
 
-// InputError is a path argument that could not be read.
+// InputError is a path argument, or a file found under one, that could not
+// be read.
 type InputError struct {
 	Arg string
 	Err error
@@ -34,79 +36,169 @@ type InputError struct {
 func (e *InputError) Error() string { return fmt.Sprintf("%s: %v", e.Arg, e.Err) }
 func (e *InputError) Unwrap() error { return e.Err }
 
+// NotRegularError is an input that is neither a regular file nor a
+// directory. Such an input is never read: a named pipe without a writer
+// blocks its reader, and a device such as /dev/zero never ends.
+type NotRegularError struct {
+	Mode fs.FileMode // the input's type bits
+}
+
+func (e *NotRegularError) Error() string {
+	m := e.Mode
+	kind := "an irregular file"
+	switch {
+	case m&fs.ModeDir != 0:
+		kind = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	case m&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case m&fs.ModeDevice != 0:
+		kind = "a block device"
+	case m&fs.ModeSymlink != 0:
+		kind = "a symbolic link"
+	}
+	return "not a regular file (" + kind + ")"
+}
+
+// MaxInput is the most bytes read from one input, a file or standard
+// input. PostgreSQL refuses a query string of 1 GiB, and a reader must
+// stop somewhere on an input whose size is not known in advance.
+const MaxInput = 1 << 30
+
+// TooLargeError is an input of more than MaxInput bytes.
+type TooLargeError struct{}
+
+func (*TooLargeError) Error() string { return fmt.Sprintf("larger than %d GiB", MaxInput>>30) }
+
 // Collect expands path arguments (files, directories searched recursively,
 // and glob patterns with ** for any depth) into ordered migration sets.
-// Down migrations and files for other databases are left out.
+// Down migrations and files for other databases are left out. Every file
+// must be a regular file (or a link to one): anything else is an
+// *InputError naming it, before a file is read.
 func Collect(args []string) ([]*Set, error) {
 	seen := map[string]bool{}
 	var files []string
-	add := func(p string) {
-		p = filepath.ToSlash(filepath.Clean(p))
-		if !seen[p] {
-			seen[p] = true
-			files = append(files, p)
+	add := func(ps []string) {
+		for _, p := range ps {
+			p = filepath.ToSlash(filepath.Clean(p))
+			if !seen[p] {
+				seen[p] = true
+				files = append(files, p)
+			}
 		}
 	}
-	infos, errs := statArgs(args)
+	infos, errs := statPaths(args, hasMeta)
 	for i, arg := range args {
-		if hasMeta(arg) {
-			matches, err := glob(arg)
-			if err != nil {
-				return nil, &InputError{arg, err}
-			}
-			if len(matches) == 0 {
-				return nil, &InputError{arg, fmt.Errorf("no file matches the pattern")}
-			}
-			for _, m := range matches {
-				if isMigration(m) {
-					add(m)
-				}
-			}
-			continue
+		var found []string
+		var err error
+		switch {
+		case hasMeta(arg):
+			found, err = globMigrations(arg)
+		case errs[i] != nil:
+			err = &InputError{arg, errs[i]}
+		case infos[i].IsDir():
+			found, err = walkMigrations(arg)
+		default:
+			found, err = []string{arg}, regular(arg, infos[i])
 		}
-		info, err := infos[i], errs[i]
 		if err != nil {
-			return nil, &InputError{arg, err}
+			return nil, err
 		}
-		if !info.IsDir() {
-			add(arg)
-			continue
-		}
-		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if p != arg && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "vendor") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if isMigration(p) {
-				add(p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, &InputError{arg, err}
-		}
+		add(found)
 	}
 	return groupSets(files), nil
 }
 
-// statArgs stats the arguments that are not patterns on all cores: a shell
-// glob may name thousands of files, and one stat after the other held up
-// the start of a run.
-func statArgs(args []string) ([]fs.FileInfo, []error) {
-	infos := make([]fs.FileInfo, len(args))
-	errs := make([]error, len(args))
-	workers := min(runtime.GOMAXPROCS(0), len(args)/256+1)
+// regular is nil when info, p's, is that of a regular file.
+func regular(p string, info fs.FileInfo) error {
+	if info.Mode().IsRegular() {
+		return nil
+	}
+	return &InputError{p, &NotRegularError{info.Mode().Type()}}
+}
+
+// globMigrations returns the migrations a pattern matches.
+func globMigrations(pattern string) ([]string, error) {
+	matches, err := glob(pattern)
+	if err != nil {
+		return nil, &InputError{pattern, err}
+	}
+	if len(matches) == 0 {
+		return nil, &InputError{pattern, fmt.Errorf("no file matches the pattern")}
+	}
+	var found []string
+	for _, m := range matches {
+		if isMigration(m) {
+			found = append(found, m)
+		}
+	}
+	infos, errs := statPaths(found, nil)
+	for i, m := range found {
+		if errs[i] != nil {
+			return nil, &InputError{m, errs[i]}
+		}
+		if err := regular(m, infos[i]); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+// walkMigrations returns the migrations under root, leaving out hidden,
+// node_modules and vendor directories.
+func walkMigrations(root string) ([]string, error) {
+	var found []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "vendor") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !isMigration(p) {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			// The type of a link, whose target is what is read.
+			info, err := os.Stat(p)
+			if err != nil {
+				return &InputError{p, err}
+			}
+			if err := regular(p, info); err != nil {
+				return err
+			}
+		}
+		found = append(found, p)
+		return nil
+	})
+	if ie := (*InputError)(nil); errors.As(err, &ie) {
+		return nil, ie
+	}
+	if err != nil {
+		return nil, &InputError{root, err}
+	}
+	return found, nil
+}
+
+// statPaths stats the paths that skip (when set) does not leave out, on
+// all cores: a shell glob may name thousands of files, and one stat after
+// the other held up the start of a run.
+func statPaths(paths []string, skip func(string) bool) ([]fs.FileInfo, []error) {
+	infos := make([]fs.FileInfo, len(paths))
+	errs := make([]error, len(paths))
+	workers := min(runtime.GOMAXPROCS(0), len(paths)/256+1)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(args); i += workers {
-				if !hasMeta(args[i]) {
-					infos[i], errs[i] = os.Stat(args[i])
+			for i := w; i < len(paths); i += workers {
+				if skip == nil || !skip(paths[i]) {
+					infos[i], errs[i] = os.Stat(paths[i])
 				}
 			}
 		})
