@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -19,7 +20,8 @@ import (
 // Options says what to lint and how.
 type Options struct {
 	Paths []string
-	// Stdin, with StdinName, is linted when Paths is ["-"].
+	// Stdin, with StdinName, is linted when Paths is ["-"] ("-" more than
+	// once is the same input; "-" beside other paths is an error).
 	Stdin     io.Reader
 	StdinName string
 	// Format forces a migration tool format instead of detecting it.
@@ -89,7 +91,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		runners[v] = r
 		return r, err
 	}
-	if len(opts.Paths) == 1 && opts.Paths[0] == "-" {
+	stdin, err := readsStdin(opts.Paths)
+	if err != nil {
+		return nil, err
+	}
+	if stdin {
+		if opts.Stdin == nil {
+			return nil, errors.New("- (standard input) given, but there is no standard input")
+		}
 		data, err := readAtMost(opts.Stdin, 0)
 		if err != nil {
 			return nil, fmt.Errorf("read standard input: %w", err)
@@ -240,6 +249,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, firstErr
 	}
 	return res, nil
+}
+
+// readsStdin reports whether paths name standard input: "-", once or more
+// (the same input each time, read and linted once). "-" beside other paths
+// is refused: standard input has no directory, so no set to be replayed in.
+func readsStdin(paths []string) (bool, error) {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			n++
+		}
+	}
+	if n > 0 && n < len(paths) {
+		return false, errors.New("- (standard input) cannot be mixed with paths")
+	}
+	return n > 0, nil
 }
 
 // readAtMost reads r to its end, or its first size bytes when size is

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -67,4 +68,61 @@ func TestLintInputThatIsNotARegularFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// blocking is a standard input that never has anything to read.
+type blocking struct{ unblock chan struct{} }
+
+func (b blocking) Read([]byte) (int, error) {
+	<-b.unblock
+	return 0, io.EOF
+}
+
+func TestLintStandardInput(t *testing.T) {
+	t.Parallel()
+	const sql = "ALTER TABLE t DROP COLUMN c;\n"
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		files  int    // files in the JSON report
+		stderr string // part of it
+	}{
+		{"- alone", []string{"-"}, ExitOK, 1, ""},
+		{"- twice is one input, linted once", []string{"-", "-"}, ExitOK, 1, ""},
+		{"- with a path", []string{"-", "testdata/release"}, ExitUsage, 0, "- (standard input) cannot be mixed with paths"},
+		{"a path with -", []string{"testdata/release/0001_create_users.up.sql", "-"}, ExitUsage, 0, "- (standard input) cannot be mixed with paths"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"lint", "--format", "json", "--fail-on", "none", "--stdin-filename", "db/0001_drop.sql"}, tt.args...)
+			r := lintReturns(t, strings.NewReader(sql), args...)
+			if r.code != tt.code {
+				t.Fatalf("exit code %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tt.stderr)
+			}
+			if tt.files == 0 {
+				return
+			}
+			var doc struct{ Files []struct{ Path string } }
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+				t.Fatalf("%v:\n%s", err, r.stdout)
+			}
+			if len(doc.Files) != tt.files || doc.Files[0].Path != "db/0001_drop.sql" {
+				t.Errorf("files %+v, want %d named db/0001_drop.sql", doc.Files, tt.files)
+			}
+		})
+	}
+	t.Run("- with a path is refused before standard input is read", func(t *testing.T) {
+		t.Parallel()
+		in := blocking{make(chan struct{})}
+		defer close(in.unblock)
+		r := lintReturns(t, in, "lint", "-", "testdata/release")
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "cannot be mixed with paths") {
+			t.Errorf("exit code %d, stderr %q", r.code, r.stderr)
+		}
+	})
 }
