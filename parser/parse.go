@@ -2,10 +2,12 @@ package parser
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
 	pgparser "github.com/pganalyze/pg_query_go/v5/parser"
@@ -255,13 +257,16 @@ const chunkBytes = 16 << 10
 // syntax errors statement by statement. scanned forces the scanned way.
 func (f *File) parseRegion(r region, scanned bool) {
 	text := f.Src[r.start:r.end]
-	if i := strings.IndexByte(text, 0); i >= 0 {
+	bad := invalidUTF8(text)
+	if i := strings.IndexByte(text, 0); i >= 0 && (bad < 0 || i < bad) {
 		// PostgreSQL rejects NUL bytes, and its scanner, which reads a C
 		// string, would silently stop at the first one.
-		f.Errors = append(f.Errors, &SyntaxError{Path: f.Path, Message: `invalid byte sequence for encoding "UTF8": 0x00`,
-			Span: f.lines.span(r.start+i, r.start+i+1)})
+		f.Errors = append(f.Errors, f.encodingError(r.start+i, r.end))
 		r.end = r.start + i
 		text = text[:i]
+	} else if bad >= 0 {
+		f.parseInvalidUTF8(r, r.start+bad, scanned)
+		return
 	}
 	if strings.TrimSpace(text) == "" {
 		return
@@ -344,6 +349,103 @@ func (f *File) parseRegion(r region, scanned bool) {
 		f.Statements = append(f.Statements, stmts[i]...)
 		f.Errors = append(f.Errors, errs[i]...)
 	}
+}
+
+// parseInvalidUTF8 parses region r, whose first invalid UTF-8 is at byte
+// bad. PostgreSQL checks the encoding of a query string before it parses
+// it, and pg_query, which does not, hands back names it cannot carry (the
+// error would be protobuf's, at the start of the piece). So bad is
+// reported as PostgreSQL does, and the statement holding it is left out
+// as one with a syntax error is: the statements before and after it are
+// parsed, the invalid UTF-8 after it reported the same way.
+func (f *File) parseInvalidUTF8(r region, bad int, scanned bool) {
+	start := f.statementStart(r.start, bad)
+	f.parseRegion(region{r.start, start}, scanned)
+	f.Errors = append(f.Errors, f.encodingError(bad, r.end))
+	next, toks := f.statementEnd(start, r.end)
+	f.readDirectives(toks) // a directive in the statement's comments still counts
+	if next > bad && next < r.end {
+		f.parseRegion(region{next, r.end}, scanned)
+	}
+}
+
+// statementStart returns where the statement holding byte at starts: just
+// after the last top-level ";" in [lo, at), or lo.
+func (f *File) statementStart(lo, at int) int {
+	toks, err := scan(f.Src[lo:at], lo)
+	if err != nil {
+		// at is in a literal or comment the text before it leaves open:
+		// the statement holding at holds where that one starts.
+		var pe *pgparser.Error
+		if errors.As(err, &pe) && pe.Cursorpos > 0 {
+			if open := lo + charToByte(f.Src[lo:at], pe.Cursorpos); open < at {
+				return f.statementStart(lo, open)
+			}
+		}
+		return lo
+	}
+	segs := splitTokens(toks, lo, at)
+	switch n := len(segs); {
+	case n == 0:
+		return lo
+	case segs[n-1].end == at:
+		return segs[n-1].start // the piece no ";" ends yet
+	default:
+		return segs[n-1].end + 1 // after the ";" that ends the last one
+	}
+}
+
+// statementEnd returns where the statement that starts at start ends, and
+// its tokens: just after its top-level ";"; at end, or at a NUL before it
+// (where the scanner stops), when none comes; there, without tokens, when
+// what follows does not scan.
+func (f *File) statementEnd(start, end int) (int, []token) {
+	if i := strings.IndexByte(f.Src[start:end], 0); i >= 0 {
+		end = start + i
+	}
+	toks, err := scan(f.Src[start:end], start)
+	if err != nil {
+		return end, nil
+	}
+	segs := splitTokens(toks, start, end)
+	if len(segs) == 0 || segs[0].end == end {
+		return end, toks
+	}
+	next := segs[0].end + 1
+	return next, toksIn(toks, start, next)
+}
+
+// invalidUTF8 returns the offset of the first byte of s that is not valid
+// UTF-8, or -1. Go and PostgreSQL agree on what is valid: no overlong
+// form, no surrogate, nothing above U+10FFFF.
+func invalidUTF8(s string) int {
+	if utf8.ValidString(s) {
+		return -1
+	}
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// encodingError is PostgreSQL's error for the byte at off, which starts an
+// invalid UTF-8 sequence or is a NUL: the bytes the lead byte announces,
+// as far as the text (ending at end) goes (report_invalid_encoding).
+func (f *File) encodingError(off, end int) *SyntaxError {
+	n := min(pgCharLen(f.Src[off]), end-off)
+	var b strings.Builder
+	b.WriteString(`invalid byte sequence for encoding "UTF8": `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "0x%02x", f.Src[off+i])
+	}
+	return &SyntaxError{Path: f.Path, Message: b.String(), Span: f.lines.span(off, off+1)}
 }
 
 // parseSpan parses a part of the file whose tokens are known. When it does

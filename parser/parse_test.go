@@ -150,12 +150,11 @@ func TestSyntaxErrorRecovery(t *testing.T) {
 			wantErrs:  []string{`2:9 invalid byte sequence for encoding "UTF8": 0x00`},
 		},
 		{
-			name:      "scanner error after invalid UTF-8",
+			name:      "invalid UTF-8 before a scanner error",
 			src:       "SELECT 1;\nSELECT '\xf6'0A;",
 			wantStmts: []string{`SELECT 1:1-1:9 "SELECT 1"`},
-			// PostgreSQL counts the stray lead byte as a 4-byte character,
-			// so the cursor it reports is only near the token.
-			wantErrs: []string{`2:13 trailing junk after numeric literal at or near "0A"`},
+			// PostgreSQL names the bytes the stray lead byte announces.
+			wantErrs: []string{`2:9 invalid byte sequence for encoding "UTF8": 0xf6 0x27 0x30 0x41`},
 		},
 		{
 			name:      "unterminated block comment",

@@ -5,6 +5,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -125,4 +126,40 @@ func TestLintStandardInput(t *testing.T) {
 			t.Errorf("exit code %d, stderr %q", r.code, r.stderr)
 		}
 	})
+}
+
+// TestLintInvalidUTF8: invalid UTF-8 is a syntax error worded as
+// PostgreSQL words it, where its first byte is.
+func TestLintInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "0001_bad.sql")
+	if err := os.WriteFile(p, []byte("CREATE TABLE a (id int);\nCREATE TABLE t\xff (id int);\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := lintReturns(t, strings.NewReader(""), "lint", "--format", "json", p)
+	if r.code != ExitFindings {
+		t.Fatalf("exit code %d, want %d; stderr: %s", r.code, ExitFindings, r.stderr)
+	}
+	var doc struct {
+		Files []struct {
+			Findings []struct {
+				Rule         string
+				Line, Column int
+				Message      string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, r.stdout)
+	}
+	want := `syntax-error 2:15 invalid byte sequence for encoding "UTF8": 0xff`
+	var got []string
+	for _, f := range doc.Files {
+		for _, fd := range f.Findings {
+			got = append(got, fmt.Sprintf("%s %d:%d %s", fd.Rule, fd.Line, fd.Column, fd.Message))
+		}
+	}
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("findings %q, want [%q]", got, want)
+	}
 }
