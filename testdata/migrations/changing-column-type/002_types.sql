@@ -17,3 +17,5 @@ ALTER TABLE orders ALTER COLUMN ip TYPE inet;
 -- the conversion PostgreSQL would do without it: no rewrite either.
 ALTER TABLE orders ALTER COLUMN code TYPE varchar(250) USING code;
 ALTER TABLE orders ALTER COLUMN amount TYPE numeric(16,2) USING amount::numeric(16,2);
+ALTER TABLE orders ALTER COLUMN id TYPE integer USING id::integer;
+ALTER TABLE orders ALTER COLUMN id TYPE int4 USING id::int;
