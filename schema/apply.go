@@ -22,7 +22,7 @@ func (c *Catalog) Apply(st *parser.Statement) {
 		if _, ok := c.indexes[key]; ok && n.IfNotExists {
 			return
 		}
-		c.indexes[key] = &Index{Name: n.Name, Table: n.Table.Key(), Columns: n.Columns, Unique: n.Unique, Origin: c.file}
+		c.indexes[key] = &Index{Name: n.Name, Table: n.Table.Key(), Columns: n.Columns, Unique: n.Unique, Partial: n.Partial, Method: n.Method, Origin: c.file}
 	case *parser.Drop:
 		for _, q := range n.Names {
 			c.drop(n.Object, q)
@@ -86,12 +86,17 @@ func (c *Catalog) createTable(n *parser.CreateTable) {
 		}
 	}
 	for _, cd := range n.Columns {
-		t.Columns = append(t.Columns, &Column{Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull, Default: cd.Default, Origin: c.file})
+		t.Columns = append(t.Columns, newColumn(cd, c.file))
 	}
 	c.tables[key] = t
 	for _, k := range n.Constraints {
 		c.addConstraint(t, k, true)
 	}
+}
+
+func newColumn(cd *parser.ColumnDef, origin int) *Column {
+	return &Column{Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull, Default: cd.Default,
+		Identity: cd.Identity, Generated: cd.Generated, Serial: cd.Serial(), Origin: origin}
 }
 
 func (c *Catalog) addConstraint(t *Table, k *parser.Constraint, validated bool) {
@@ -100,7 +105,7 @@ func (c *Catalog) addConstraint(t *Table, k *parser.Constraint, validated bool) 
 		name = defaultConstraintName(t.Name.Name, k)
 	}
 	t.Constraints = append(t.Constraints, &Constraint{Name: name, Kind: k.Kind, Columns: k.Columns,
-		Validated: validated && !k.NotValid, NotNullColumn: k.NotNullColumn, References: k.References, Origin: c.file})
+		Validated: validated && !k.NotValid, NotNullColumn: k.NotNullColumn, References: k.References, Check: k.Check, Origin: c.file})
 	switch k.Kind {
 	case parser.ConstraintPrimaryKey, parser.ConstraintUnique, parser.ConstraintExclusion:
 		ixName := name
@@ -150,7 +155,7 @@ func (c *Catalog) alterTable(n *parser.AlterTable) {
 				continue
 			}
 			cd := cmd.ColumnDef
-			t.Columns = append(t.Columns, &Column{Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull, Default: cd.Default, Origin: c.file})
+			t.Columns = append(t.Columns, newColumn(cd, c.file))
 			for _, k := range cd.Constraints {
 				c.addConstraint(t, k, true)
 			}

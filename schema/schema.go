@@ -44,7 +44,10 @@ type Column struct {
 	Type    parser.TypeName
 	NotNull bool
 	Default *parser.Expr
-	Origin  int
+	// Identity, Generated and Serial: GENERATED … AS IDENTITY, GENERATED
+	// ALWAYS AS (…) STORED, a serial type.
+	Identity, Generated, Serial bool
+	Origin                      int
 }
 
 // Constraint is a table constraint.
@@ -55,15 +58,20 @@ type Constraint struct {
 	Validated     bool
 	NotNullColumn string
 	References    *parser.ForeignKey
-	Origin        int
+	// Check is the expression of a CHECK constraint.
+	Check  *parser.Expr
+	Origin int
 }
 
 // Index is an index, including those behind primary keys and unique constraints.
 type Index struct {
 	Name    string
-	Table   string // table key
-	Columns []string
+	Table   string   // table key
+	Columns []string // "" for an expression
 	Unique  bool
+	// Partial, Method: a WHERE clause; the access method ("" for btree).
+	Partial bool
+	Method  string
 	Origin  int
 }
 
@@ -188,6 +196,15 @@ func (t *Table) HasValidatedNotNullCheck(col string) bool {
 		}
 	}
 	return false
+}
+
+// Tables returns every table, in no particular order.
+func (c *Catalog) Tables() []*Table {
+	out := make([]*Table, 0, len(c.tables))
+	for _, t := range c.tables {
+		out = append(out, t)
+	}
+	return out
 }
 
 // Index returns the index named name, or nil.

@@ -188,9 +188,15 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 		}
 		return cfg.FormatFor(p), v
 	}
+	var prepare func(*parser.File)
+	if cfg.Runner == config.RunnerBgmigrate {
+		// Linted as bgmigrate migrate runs them: a file in one transaction
+		// unless it holds a statement that cannot run in one.
+		prepare = func(f *parser.File) { f.Tx = parser.AutoTx(f) }
+	}
 	res, err := lint.Run(ctx, lint.Options{
 		Paths: opts.Paths, Stdin: opts.IO.In, StdinName: opts.StdinName, Format: tool, ChangedSince: opts.ChangedSince,
-		Rules: rc, Exclude: cfg.Excluded, PerFile: perFile,
+		Rules: rc, Exclude: cfg.Excluded, PerFile: perFile, Prepare: prepare,
 	})
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
