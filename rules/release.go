@@ -127,7 +127,10 @@ color's inserts get (for example SET DEFAULT nextval(…), a backfill, then SET 
 
 **When.** Reported only with ` + "`lint --changed-since REF`" + `, where the migrations added or changed
 since REF form the release being deployed, for a column added by an earlier file of that
-release (a column added and made required in one file is adding-required-field's).
+release (a column added and made required in one file is adding-required-field's). A file
+declared contract (` + "`-- bgmigrate:phase contract -- reason`" + `, as bgmigrate split writes them) is
+not reported: bgmigrate migrate runs it only once the old color is retired, when the only color
+left is the one that writes the column.
 
 **How teams mark releases.** A release is what a deploy applies: the migrations changed since the
 last deployed revision. In CI, lint a pull request with ` + "`--changed-since origin/main`" + `; in a
@@ -152,6 +155,9 @@ ALTER TABLE users DROP CONSTRAINT users_locale_nn;
 	Stmt: func(p *Pass, s *Stmt) {
 		if !p.Release || !p.Info.InRelease {
 			return
+		}
+		if p.DeclaredContract() {
+			return // run after the old color's retirement: only the new color writes
 		}
 		for _, t := range contractTargets(s) {
 			o := t.origin(p)
