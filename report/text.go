@@ -49,7 +49,14 @@ func Text(w io.Writer, results []*rules.FileResult, opts TextOptions) error {
 				bw.printf("%s %s|%s %s%s%s\n", pad, p.cyan, p.reset, sevColor, marker(line, fd), p.reset)
 			}
 			if fd.Help != "" {
-				bw.printf("%s %s=%s %shelp:%s %s; details: bgmigrate explain %s\n", strings.Repeat(" ", len(fmt.Sprint(fd.Span.Start.Line))), p.cyan, p.reset, p.bold, p.reset, visible(fd.Help), fd.Rule)
+				// The explain page, before the command that fixes it when
+				// there is one.
+				help, run, _ := strings.Cut(fd.Help, "; run: ")
+				help += "; details: bgmigrate explain " + fd.Rule
+				if run != "" {
+					help += "; run: " + run
+				}
+				bw.printf("%s %s=%s %shelp:%s %s\n", strings.Repeat(" ", len(fmt.Sprint(fd.Span.Start.Line))), p.cyan, p.reset, p.bold, p.reset, visible(help))
 			}
 			bw.printf("\n")
 		}

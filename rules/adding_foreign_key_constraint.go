@@ -13,6 +13,7 @@ var AddingForeignKeyConstraint = &Rule{
 	Help:     "add the foreign key NOT VALID, then VALIDATE CONSTRAINT in a separate transaction",
 	Severity: Warning,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** Adding a foreign key checks that every existing row has its referenced row. The
 check runs while the ALTER TABLE holds SHARE ROW EXCLUSIVE on both the referencing and the
 referenced table: neither color can insert, update or delete rows of either table until every
@@ -25,16 +26,7 @@ row has been looked up, and the queries queued behind the migration pile up.
 for new rows at once. Validate it in a separate transaction: VALIDATE CONSTRAINT takes SHARE
 UPDATE EXCLUSIVE on the referencing table and ROW SHARE on the referenced one, so writes go on.
 
-` + "```sql" + `
--- before
-ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
-    FOREIGN KEY (customer_id) REFERENCES customers (id);
--- after
-ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
-    FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
--- in a later transaction (or migration)
-ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
-` + "```" + `
+` + splitRecipes["adding-foreign-key-constraint"] + `
 
 CHECK constraints are reported by constraint-missing-not-valid, and a VALIDATE in the same
 transaction as the ADD by validate-in-same-transaction. Foreign keys on tables created in the

@@ -11,6 +11,7 @@ var AddingNotNullableField = &Rule{
 	Help:     "add CHECK (col IS NOT NULL) NOT VALID, validate it in another transaction, then SET NOT NULL and drop the check",
 	Severity: Warning,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** ALTER COLUMN … SET NOT NULL reads every row to make sure none is NULL, while holding
 the ACCESS EXCLUSIVE lock of the ALTER TABLE: on a large table neither color can read or write
 it for the whole scan, and the queries queued behind the migration pile up. From PostgreSQL
@@ -20,18 +21,11 @@ it, and such a check can be validated under a weak lock.
 **Lock.** ACCESS EXCLUSIVE for the whole scan. **Rewrite.** No; the table is scanned.
 
 **Safe recipe.** On PostgreSQL 12+, four steps; the VALIDATE must run in a transaction of its
-own (see validate-in-same-transaction).
+own (see validate-in-same-transaction): a CHECK (col IS NOT NULL) NOT VALID (instant), then
+VALIDATE (it scans, but writes go on), SET NOT NULL (instant: the check proves it) and the check
+dropped.
 
-` + "```sql" + `
--- before
-ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;
--- after
-ALTER TABLE orders ADD CONSTRAINT orders_customer_id_not_null
-    CHECK (customer_id IS NOT NULL) NOT VALID;            -- instant
-ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_not_null; -- scans, writes go on
-ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;  -- instant: the check proves it
-ALTER TABLE orders DROP CONSTRAINT orders_customer_id_not_null;
-` + "```" + `
+` + splitRecipes["adding-not-nullable-field"] + `
 
 Before PostgreSQL 12 there is no lock-free way: keep the CHECK constraint instead of NOT
 NULL, or schedule the statement in a maintenance window. Whether the running color may still

@@ -8,6 +8,7 @@ var AddingRequiredField = &Rule{
 	Help:     "add the column nullable or with a default and backfill it (expand); set NOT NULL after the old color is retired (contract)",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** The old color does not know the new column, so its INSERTs leave it out. With
 NOT NULL and no default every one of those inserts fails: the old color breaks the moment the
 migration runs. On a table with rows the ALTER itself fails too ("column contains null
@@ -20,22 +21,13 @@ default is stored in the catalog since PostgreSQL 11).
 **Class.** breaking: split it into expand and contract steps.
 
 **Safe recipe.**
-1. Expand: add the column nullable, or with a constant default the old color's inserts get.
-2. Release: the new color writes the column; backfill the existing rows in batches.
-3. Contract, after the old color is retired: add CHECK (col IS NOT NULL) NOT VALID, validate
-   it, then SET NOT NULL (which then skips its scan) and drop the default if unwanted.
+1. Expand: add the column with a constant default the old color's inserts get (a default is
+   stored once, PostgreSQL 11+: no rewrite), or nullable when there is no sensible value.
+2. Release: the new color writes the column.
+3. Contract, after the old color is retired: drop the default (or, for a nullable column, fill
+   the rows and add CHECK (col IS NOT NULL) NOT VALID, validate it, SET NOT NULL, drop the check).
 
-` + "```sql" + `
--- before
-ALTER TABLE orders ADD COLUMN region text NOT NULL;
--- after, expand
-ALTER TABLE orders ADD COLUMN region text;
--- after, contract (once every row has a region and the old color is retired)
--- bgmigrate:phase contract -- release 42 always sets region
-ALTER TABLE orders ADD CONSTRAINT orders_region_not_null CHECK (region IS NOT NULL) NOT VALID;
-ALTER TABLE orders VALIDATE CONSTRAINT orders_region_not_null;
-ALTER TABLE orders ALTER COLUMN region SET NOT NULL;
-` + "```" + `
+` + splitRecipes["adding-required-field"] + `
 
 Identity, serial and generated columns fill themselves and are not flagged; neither are
 columns of tables created in the same unreleased set.`,

@@ -8,6 +8,7 @@ var BanDropColumn = &Rule{
 	Help:     "stop reading the column in a release first; drop it in a contract migration after the old color is retired",
 	Severity: Warning,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** During a blue-green deploy the old color keeps serving until the switch and
 stays a rollback target afterwards. Its queries name the column (or use SELECT * into a
 struct that expects it): the moment the column is gone, they fail.

@@ -11,6 +11,7 @@ var BanDropTable = &Rule{
 	Help:     "stop using the table in a release first; drop it in a contract migration after the old color is retired",
 	Severity: Warning,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** The old color serves until the switch and stays a rollback target after it. Its
 queries, ORM models and foreign keys name the table: once it is gone every one of them fails,
 and a rollback lands on an application whose data has vanished.

@@ -11,6 +11,7 @@ var BanSetSchema = &Rule{
 	Help:     "create the object (or a view or wrapper) in the new schema as an expand step; drop the old one after the old color is retired",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** Moving an object to another schema renames it: the old color, which names it by
 the old schema or finds it through its search_path, fails at once with "does not exist".
 
@@ -20,24 +21,12 @@ is.
 **Class.** breaking: split it into expand and contract steps.
 
 **Safe recipe.**
-1. Expand: make the object reachable under the new schema too (a view over a table, a
-   wrapper function, or a new table kept in sync with a trigger).
+1. Expand, in one transaction: move the table and create a view with its old name, which
+   PostgreSQL keeps updatable (a view over one table).
 2. Release: the new color uses the new schema.
-3. Contract, after the old color is retired: move the object and drop the stand-in, or drop
-   the old one.
+3. Contract, after the old color is retired: drop the view.
 
-` + "```sql" + `
--- before
-ALTER TABLE public.invoices SET SCHEMA billing;
--- after, expand
-CREATE VIEW billing.invoices AS SELECT * FROM public.invoices;
--- after, contract (once the old color is retired), one transaction
--- bgmigrate:phase contract -- release 42 uses billing.invoices only
-BEGIN;
-DROP VIEW billing.invoices;
-ALTER TABLE public.invoices SET SCHEMA billing;
-COMMIT;
-` + "```" + `
+` + splitRecipes["ban-set-schema"] + `
 
 A move that, in one transaction, replaces a view of the new name (the contract step above),
 or is followed by a view keeping the old name, leaves no moment without the name and is not

@@ -13,6 +13,7 @@ var ChangingColumnType = &Rule{
 	Help:     "add a column of the new type, backfill it in batches, switch the application over, then drop the old column",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** Changing a column's type rewrites the whole table and rebuilds every index on it,
 under an ACCESS EXCLUSIVE lock: neither color can read or write the table until it is done.
 The running color also keeps reading and writing the old type. Only binary-compatible changes
@@ -23,28 +24,11 @@ timestamp, timestamptz, time or interval, and cidr to inet, all without USING.
 **Lock.** ACCESS EXCLUSIVE for the whole rewrite. **Rewrite.** Yes: the table and its indexes
 (for the binary-compatible changes, only some indexes may be rebuilt).
 
-**Safe recipe.** Expand and contract: a new column, written by both colors, filled in batches.
+**Safe recipe.** Expand and contract: a column of the new type beside the old one, a trigger
+that converts between the two whichever color writes, the rows filled in batches; the contract
+drops the old column once the old color is retired.
 
-` + "```sql" + `
--- before
-ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint;
--- after: expand (a trigger fills the new column from the old color's writes)
-ALTER TABLE orders ADD COLUMN customer_id_new bigint;
-CREATE FUNCTION orders_sync_customer_id() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.customer_id_new := coalesce(NEW.customer_id_new, NEW.customer_id);
-    RETURN NEW;
-END $$;
-CREATE TRIGGER orders_sync_customer_id BEFORE INSERT OR UPDATE ON orders
-    FOR EACH ROW EXECUTE FUNCTION orders_sync_customer_id();
--- bgmigrate:backfill table=orders batch=5000
-UPDATE orders SET customer_id_new = customer_id WHERE customer_id_new IS NULL;
--- after: contract, in the release after the one that reads customer_id_new
--- bgmigrate:phase contract -- release 42 reads and writes customer_id_new only
-DROP TRIGGER orders_sync_customer_id ON orders;
-DROP FUNCTION orders_sync_customer_id();
-ALTER TABLE orders DROP COLUMN customer_id;
-` + "```" + `
+` + splitRecipes["changing-column-type"] + `
 
 The new column keeps its name: renaming it back to the old one is a rename that the color
 using it would see (renaming-column), so pick the final name for the new column.

@@ -12,6 +12,7 @@ var ConstraintMissingNotValid = &Rule{
 	Help:     "add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate transaction",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** ALTER TABLE … ADD CONSTRAINT … CHECK reads every row to prove the condition holds,
 and does so while holding the ACCESS EXCLUSIVE lock the ALTER TABLE took. On a large table
 that is minutes during which neither color can read or write it, and every query that
@@ -23,14 +24,7 @@ arrives queues behind the migration.
 and updated rows from then on. Then validate it in a separate transaction: VALIDATE CONSTRAINT
 takes only SHARE UPDATE EXCLUSIVE, so reads and writes go on during its scan.
 
-` + "```sql" + `
--- before
-ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0);
--- after
-ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0) NOT VALID;
--- in a later transaction (or migration)
-ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;
-` + "```" + `
+` + splitRecipes["constraint-missing-not-valid"] + `
 
 Foreign keys are reported by adding-foreign-key-constraint, and a VALIDATE in the same
 transaction as the ADD by validate-in-same-transaction (it holds the strong lock during the

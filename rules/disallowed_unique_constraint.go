@@ -8,6 +8,7 @@ var DisallowedUniqueConstraint = &Rule{
 	Help:     "build the index with CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … UNIQUE USING INDEX",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** ALTER TABLE … ADD CONSTRAINT … UNIQUE (and ADD COLUMN … UNIQUE) builds the
 constraint's unique index while holding the ACCESS EXCLUSIVE lock of the ALTER TABLE. The build
 reads the whole table and sorts it: on a large table, minutes during which neither color can
@@ -20,14 +21,7 @@ and the index built.
 writes continue), in a migration without a transaction, then turn it into the constraint:
 USING INDEX only renames the index and records the constraint, a brief lock.
 
-` + "```sql" + `
--- before
-ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
--- after (without a transaction)
-CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);
--- then
-ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;
-` + "```" + `
+` + splitRecipes["disallowed-unique-constraint"] + `
 
 If the application only needs uniqueness enforced, the unique index alone is enough; the
 constraint matters for foreign keys and ON CONFLICT ON CONSTRAINT. A concurrent build that

@@ -8,6 +8,7 @@ var MixedExpandContract = &Rule{
 	Help:     "split the file: expand statements run before the switch, contract statements after the old color is retired",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** A blue-green release applies expand migrations before the switch (the old color
 must keep working) and contract migrations only after the old color stops being a rollback
 target. A file that does both cannot be scheduled: run early, its contract part breaks the

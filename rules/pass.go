@@ -77,8 +77,12 @@ func (p *Pass) Report(span parser.Span, msg string) {
 	if p.stmt != nil {
 		idx = p.stmt.Index
 	}
+	help := p.rule.Help
+	if p.rule.Splits {
+		help += "; run: bgmigrate split " + p.File.Path
+	}
 	p.report(Finding{Rule: p.rule.ID, Severity: p.rule.Severity, Path: p.File.Path, Span: span,
-		Message: msg, Help: p.rule.Help, stmt: idx})
+		Message: msg, Help: help, stmt: idx})
 }
 
 // Reportf is Report with a format.

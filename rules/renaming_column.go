@@ -11,6 +11,7 @@ var RenamingColumn = &Rule{
 	Help:     "add the new column, dual-write and backfill it (expand), switch reads, drop the old column after the old color is retired (contract)",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** Renaming is instant, and so is the damage: the old color's queries name the old
 column and fail with "column does not exist" the moment the rename commits. Deploying the
 new code first does not help either: it would look for a column that does not exist yet.
@@ -21,31 +22,15 @@ There is no order of migration and deploy that keeps both colors working.
 **Class.** breaking: split it into expand and contract steps.
 
 **Safe recipe.**
-1. Expand: add the new column; a trigger copies every write of either column to the other;
-   backfill the existing rows in batches.
+1. Expand: add the new column, with a trigger that keeps the two columns equal whichever color
+   writes (an insert that sets one sets the other; an update that changes only one changes the
+   other); fill the existing rows in batches; build the old column's indexes on the new one.
 2. Release: the new color reads and writes the new column.
-3. Contract, after the old color is retired: drop the trigger and the old column.
+3. Contract, after the old color is retired: give the new column the old one's default, NOT
+   NULL, checks and foreign keys, drop the trigger and the old column, and give the indexes and
+   constraints their names back.
 
-` + "```sql" + `
--- before
-ALTER TABLE users RENAME COLUMN email TO email_address;
--- after, expand
-ALTER TABLE users ADD COLUMN email_address text;
-CREATE FUNCTION users_sync_email() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.email_address := coalesce(NEW.email_address, NEW.email);
-    NEW.email := coalesce(NEW.email, NEW.email_address);
-    RETURN NEW;
-END $$;
-CREATE TRIGGER users_sync_email BEFORE INSERT OR UPDATE ON users
-    FOR EACH ROW EXECUTE FUNCTION users_sync_email();
-UPDATE users SET email_address = email WHERE id BETWEEN 1 AND 10000; -- and so on, in batches
--- after, contract (once the old color is retired)
--- bgmigrate:phase contract -- release 42 uses email_address only
-DROP TRIGGER users_sync_email ON users;
-DROP FUNCTION users_sync_email();
-ALTER TABLE users DROP COLUMN email;
-` + "```" + `
+` + splitRecipes["renaming-column"] + `
 
 Columns and tables created in the same unreleased set are not flagged.`,
 	Stmt: func(p *Pass, s *Stmt) {

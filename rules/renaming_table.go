@@ -11,6 +11,7 @@ var RenamingTable = &Rule{
 	Help:     "keep the old name working (a view over the renamed table, or a new table kept in sync) until the old color is retired, then drop it in a contract migration",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** The old color's queries name the table: once it is renamed they fail with
 "relation does not exist", and the new color cannot be deployed first because the new name
 does not exist yet.
@@ -27,18 +28,7 @@ live on as a view while both colors run:
 2. Release: the new color uses the new name.
 3. Contract, after the old color is retired: drop the view.
 
-` + "```sql" + `
--- before
-ALTER TABLE customers RENAME TO clients;
--- after, expand (one transaction)
-BEGIN;
-ALTER TABLE customers RENAME TO clients;
-CREATE VIEW customers AS SELECT * FROM clients;
-COMMIT;
--- after, contract (once the old color is retired)
--- bgmigrate:phase contract -- release 42 uses clients only
-DROP VIEW customers;
-` + "```" + `
+` + splitRecipes["renaming-table"] + `
 
 A rename followed, in the same transaction, by a view with the old name is that expand step
 and is not flagged (its class is expand); without the transaction there is a moment when the

@@ -8,6 +8,7 @@ var RequireConcurrentIndexCreation = &Rule{
 	Help:     "use CREATE INDEX CONCURRENTLY, outside a transaction",
 	Severity: Error,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** CREATE INDEX takes a SHARE lock on the table for the whole build: reads go on,
 but every INSERT, UPDATE and DELETE waits until the index is built, minutes on a large table.
 Both colors write to the same table, so both stall.

@@ -55,6 +55,10 @@ type Rule struct {
 	MinPG, MaxPG int
 	// Since is the bgmigrate version that introduced the rule.
 	Since string
+	// Splits is set when bgmigrate split turns the statements the rule
+	// reports into expand and contract migrations: the help of each
+	// finding ends with the command.
+	Splits bool
 
 	// Stmt is called for every statement, nested ones included, with the
 	// catalog as it was just before the statement.

@@ -12,6 +12,7 @@ var TighteningConstraint = &Rule{
 	Help:     "make the application satisfy the constraint in a release first; add it in a contract migration after the old color is retired",
 	Severity: Warning,
 	Since:    "0.1.0",
+	Splits:   true,
 	Doc: `**Why.** The old color writes rows by its own rules: it may leave a column NULL, write a
 duplicate, a value the new CHECK rejects, or delete a row a new foreign key now protects.
 Once the constraint exists those writes fail, in the old color that still serves traffic
