@@ -30,10 +30,13 @@ default is stored in the catalog since PostgreSQL 11).
 ` + splitRecipes["adding-required-field"] + `
 
 Identity, serial and generated columns fill themselves and are not flagged; neither are
-columns of tables created in the same unreleased set.`,
+columns of tables created in the same unreleased set, nor statements of a file declared contract
+(` + "`-- bgmigrate:phase contract -- reason`" + `), which bgmigrate migrate runs only once the old
+color is retired.`,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
-		if !ok {
+		if !ok || p.DeclaredContract() {
+			// A file declared contract runs once the old color is retired.
 			return
 		}
 		for _, c := range n.Cmds {

@@ -290,9 +290,10 @@ func (p *planner) preamble(m Migration) string {
 // name returns an identifier based on base, at most 63 bytes, not used by
 // the catalog or the plan so far.
 func (p *planner) name(base string) string {
-	for i := 1; ; i++ {
+	for i := 0; ; i++ {
+		// As PostgreSQL names constraints: base, base1, base2, …
 		n := base
-		if i > 1 {
+		if i > 0 {
 			n = fmt.Sprintf("%s%d", base, i)
 		}
 		if len(n) > 63 {

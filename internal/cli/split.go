@@ -140,7 +140,7 @@ func printSplit(s *IOStreams, plan *split.Plan, files []split.File, written bool
 		for i, f := range files {
 			what := "new file"
 			if f.Replaces {
-				what = "replaces " + plan.Path
+				what = "replaces the original"
 			}
 			tx := ""
 			if plan.Migrations[i].NoTransaction {
