@@ -112,6 +112,7 @@ func (p *planner) twoColumns(st *parser.Statement, t parser.QName, col *schema.C
 	p.add(unit{phase: phases.Expand, name: "add_" + b, sql: fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s;\n", qn(t), q(b), typeText) +
 		syncFunction(fn, a, b, toB, toA) +
 		fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\n", q(fn), qn(t), qn(parser.QName{Schema: t.Schema, Name: fn}))})
+	p.backfillNote(st)
 	p.add(unit{phase: phases.Expand, name: "backfill_" + b, ownTx: true,
 		sql: fmt.Sprintf("-- bgmigrate:backfill table=%s batch=1000\nUPDATE %s SET %s = %s WHERE %s IS DISTINCT FROM %s;\n", t.String(), qn(t), q(b), fill, q(b), fill)})
 
@@ -334,6 +335,7 @@ func (p *planner) addColumn(st *parser.Statement, t parser.QName, c *parser.Alte
 			p.note(st, "the new release writes %s.%s on every insert; until the contract, rows the old color inserts get %s", t.String(), cd.Name, fill)
 		case ok:
 			p.add(unit{phase: phases.Expand, name: "add_" + cd.Name, sql: add + ";\n"})
+			p.backfillNote(st)
 			p.add(unit{phase: phases.Contract, name: "backfill_" + cd.Name, why: why, ownTx: true,
 				sql: fmt.Sprintf("-- bgmigrate:backfill table=%s batch=1000\nUPDATE %s SET %s = %s WHERE %s IS NULL;\n", t.String(), qn(t), q(cd.Name), fill, q(cd.Name))})
 			p.notNull(t, cd.Name, phases.Contract, why)
@@ -498,6 +500,14 @@ func (p *planner) createIndex(st *parser.Statement, n *parser.CreateIndex, info 
 	}
 	p.add(unit{phase: phase, name: "index_" + n.Name, why: info.Reason, noTx: true, sql: sql + ";\n"})
 	return true
+}
+
+// backfillNote says, for a tool other than bgmigrate's runner, that a
+// backfill is one UPDATE there.
+func (p *planner) backfillNote(st *parser.Statement) {
+	if p.file.Format != parser.FormatPlain {
+		p.note(st, "bgmigrate migrate runs the backfill in batches of the primary key (-- bgmigrate:backfill); %s runs it as one UPDATE, which locks every row it changes until it ends: on a large table apply it with bgmigrate migrate, or in batches", p.file.Format)
+	}
 }
 
 func (p *planner) note(st *parser.Statement, format string, args ...any) {
