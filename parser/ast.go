@@ -316,6 +316,12 @@ type Truncate struct {
 	Cascade bool
 }
 
+// Comment is COMMENT ON TABLE or COLUMN (other objects leave Table empty).
+type Comment struct {
+	Object string // "table", "column", …
+	Table  QName
+}
+
 // DropDatabase is DROP DATABASE.
 type DropDatabase struct{ Name string }
 
@@ -449,6 +455,7 @@ func (*CreateView) node()     {}
 func (*CreateFunction) node() {}
 func (*Do) node()             {}
 func (*Truncate) node()       {}
+func (*Comment) node()        {}
 func (*DropDatabase) node()   {}
 func (*Reindex) node()        {}
 func (*Cluster) node()        {}

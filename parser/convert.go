@@ -740,6 +740,19 @@ func (c *converter) convert(t stmtTree, st *Statement) {
 			t.Tables = append(t.Tables, rangeVar(r.GetRangeVar()))
 		}
 		st.Node, st.Tag = t, "TRUNCATE"
+	case n.GetCommentStmt() != nil:
+		s := n.GetCommentStmt()
+		cm := &Comment{Object: strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(s.Objtype.String(), "OBJECT_"), "_", " "))}
+		names := strList(s.GetObject().GetList().GetItems())
+		switch s.Objtype {
+		case pg.ObjectType_OBJECT_TABLE:
+			cm.Table = qnameOfList(names)
+		case pg.ObjectType_OBJECT_COLUMN:
+			if len(names) > 1 {
+				cm.Table = qnameOfList(names[:len(names)-1])
+			}
+		}
+		st.Node, st.Tag = cm, "COMMENT"
 	case n.GetDropdbStmt() != nil:
 		st.Node, st.Tag = &DropDatabase{Name: n.GetDropdbStmt().Dbname}, "DROP DATABASE"
 	case n.GetReindexStmt() != nil:
@@ -1048,4 +1061,16 @@ func (c *converter) alterTable(s *pg.AlterTableStmt, st *Statement) {
 		at.Cmds = append(at.Cmds, ac)
 	}
 	st.Node, st.Tag = at, "ALTER "+strings.ToUpper(at.Object)
+}
+
+// qnameOfList reads a name given as its parts (schema, name; or catalog,
+// schema, name).
+func qnameOfList(parts []string) QName {
+	switch len(parts) {
+	case 0:
+		return QName{}
+	case 1:
+		return QName{Name: parts[0]}
+	}
+	return QName{Schema: parts[len(parts)-2], Name: parts[len(parts)-1]}
 }

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/schema"
@@ -67,13 +68,25 @@ func classify(st *parser.Statement, cat *schema.Catalog, pgVersion, depth int) I
 				in.breaking(fmt.Sprintf("renaming %s %q breaks the running color, which still uses the old name", n.Object, renamedName(n)))
 			}
 		}
-		if n.Table.Name != "" && !cat.FreshTable(n.Table) {
+		switch {
+		case n.Object == "index":
+			// PostgreSQL 12 and later rename an index under SHARE UPDATE
+			// EXCLUSIVE on the index only.
+			if ix := cat.Index(n.Name); ix == nil || !cat.Fresh(ix.Origin) {
+				l := AccessExclusive
+				if pgVersion >= 12 {
+					l = ShareUpdateExclusive
+				}
+				in.lock(l, n.Name)
+			}
+		case n.Table.Name != "" && !cat.FreshTable(n.Table):
 			in.lock(AccessExclusive, n.Table)
 		}
 	case *parser.SetSchema:
 		if !FreshObject(cat, n.Object, n.Name) {
 			in.breaking(fmt.Sprintf("moving %s %q to schema %q breaks the running color, which looks for it in the old schema", n.Object, n.Name.String(), n.NewSchema))
-			if n.Object == "table" {
+			switch n.Object {
+			case "table", "view", "materialized view", "sequence", "foreign table":
 				in.lock(AccessExclusive, n.Name)
 			}
 		}
@@ -100,10 +113,10 @@ func classify(st *parser.Statement, cat *schema.Catalog, pgVersion, depth int) I
 				in.contract(fmt.Sprintf("a new constraint on domain %q rejects the running color's writes that break it", n.Name.String()))
 			}
 			if n.Op == "set not null" || n.Constraint == nil || !n.Constraint.NotValid {
-				in.Scan = true
+				domainScan(&in, cat, n.Name)
 			}
 		case "validate constraint":
-			in.Scan = true
+			domainScan(&in, cat, n.Name)
 		}
 	case *parser.Do:
 		classifyBody(&in, cat.Runs(st), cat, pgVersion, depth)
@@ -117,6 +130,19 @@ func classify(st *parser.Statement, cat *schema.Catalog, pgVersion, depth int) I
 	case *parser.DropDatabase:
 		in.breaking(fmt.Sprintf("dropping database %q", n.Name))
 	case *parser.Reindex:
+		// REINDEX locks the table SHARE (writes wait) and each index it
+		// rebuilds ACCESS EXCLUSIVE (so do reads planned with it).
+		if ix := cat.Index(n.Name); cat.FreshTable(n.Name) || ix != nil && cat.Fresh(ix.Origin) {
+			// A new index of an existing table: the table is still locked.
+			if ix != nil && !cat.FreshTable(parser.QName{Name: ix.Table}) {
+				l := Share
+				if n.Concurrently {
+					l = ShareUpdateExclusive
+				}
+				in.lock(l, parser.QName{Name: ix.Table})
+			}
+			break
+		}
 		if n.Concurrently {
 			in.lock(ShareUpdateExclusive, n.Name)
 		} else {
@@ -124,16 +150,30 @@ func classify(st *parser.Statement, cat *schema.Catalog, pgVersion, depth int) I
 			in.Scan = true
 		}
 	case *parser.Cluster:
-		in.lock(AccessExclusive, n.Table)
 		in.Rewrite = true
+		if !cat.FreshTable(n.Table) {
+			in.lock(AccessExclusive, n.Table)
+		}
 	case *parser.Vacuum:
+		if n.Full && len(n.Tables) == 0 {
+			// Every table of the database, one after the other.
+			in.lock(AccessExclusive, parser.QName{Name: "every table"})
+			in.Rewrite = true
+		}
 		for _, t := range n.Tables {
-			if n.Full {
-				in.lock(AccessExclusive, t)
+			switch {
+			case n.Full:
 				in.Rewrite = true
-			} else {
+				if !cat.FreshTable(t) {
+					in.lock(AccessExclusive, t)
+				}
+			case !cat.FreshTable(t):
 				in.lock(ShareUpdateExclusive, t)
 			}
+		}
+	case *parser.Comment:
+		if n.Table.Name != "" && !cat.FreshTable(n.Table) {
+			in.lock(ShareUpdateExclusive, n.Table)
 		}
 	case *parser.Grant:
 		if n.Revoke && !freshObjects(cat, n.Object, n.Objects) {
@@ -306,13 +346,13 @@ func classifyDrop(in *Info, n *parser.Drop, cat *schema.Catalog) {
 				in.lock(AccessExclusive, q)
 			}
 		case "index":
+			// The index's table is locked, new index or not.
 			ix := cat.Index(q)
-			fresh = ix != nil && cat.Fresh(ix.Origin)
-			if !fresh {
-				table := q
-				if ix != nil {
-					table = parser.QName{Name: ix.Table}
-				}
+			table := q
+			if ix != nil {
+				table = parser.QName{Name: ix.Table}
+			}
+			if !cat.FreshTable(table) {
 				if n.Concurrently {
 					in.lock(ShareUpdateExclusive, table)
 				} else {
@@ -324,6 +364,9 @@ func classifyDrop(in *Info, n *parser.Drop, cat *schema.Catalog) {
 			continue
 		case "view", "materialized view":
 			fresh = cat.Fresh(cat.ViewOrigin(q))
+			if !fresh {
+				in.lock(AccessExclusive, q)
+			}
 		case "type":
 			e := cat.Enum(q)
 			fresh = e != nil && cat.Fresh(e.Origin)
@@ -341,6 +384,12 @@ func classifyDrop(in *Info, n *parser.Drop, cat *schema.Catalog) {
 			}
 		case "schema":
 			fresh = FreshObject(cat, n.Object, q)
+			for _, t := range cat.Tables() {
+				// CASCADE drops its tables: ACCESS EXCLUSIVE on each.
+				if !fresh && n.Cascade && strings.EqualFold(t.Name.Schema, q.Name) && !cat.Fresh(t.Origin) {
+					in.lock(AccessExclusive, t.Name)
+				}
+			}
 		case "extension", "domain", "aggregate", "collation", "publication", "event trigger", "operator", "cast":
 		default:
 			continue
@@ -391,6 +440,7 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 				in.Scan = true
 			}
 			if !fresh && cd.NotNull && (cd.Default == nil || cd.Default.Null) && !cd.Identity && !cd.Serial() && !cd.Generated {
+				in.Scan = true // to check that no row exists, which would hold NULL
 				in.breaking(fmt.Sprintf("column %q of %q is NOT NULL without a default: the running color's inserts do not set it and fail", cd.Name, n.Table.String()))
 			}
 		case parser.DropColumn:
@@ -450,7 +500,7 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 					in.lock(ShareRowExclusive, k.References.Table)
 				}
 			}
-			if !k.NotValid && k.UsingIndex == "" {
+			if !k.NotValid && k.UsingIndex == "" && !fresh {
 				in.Scan = true
 			}
 			if nullable, known := NullableKeyColumns(cat, n.Table, k, pgVersion); k.UsingIndex != "" && k.Kind == parser.ConstraintPrimaryKey && !fresh && (!known || len(nullable) > 0) {
@@ -478,6 +528,12 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			in.expand()
 			if pgVersion >= 12 {
 				lock = ShareUpdateExclusive
+			}
+			// The table attached is locked ACCESS EXCLUSIVE and scanned to
+			// check the partition bound.
+			if cmd.Partition != nil && !cat.FreshTable(*cmd.Partition) {
+				in.lock(AccessExclusive, *cmd.Partition)
+				in.Scan = true
 			}
 		case parser.DetachPartition:
 			in.contract(fmt.Sprintf("detaching a partition of %q removes its rows from what the running color reads", n.Table.String()))
@@ -576,6 +632,20 @@ func NullableKeyColumns(cat *schema.Catalog, t parser.QName, k *parser.Constrain
 		nullable = append(nullable, c)
 	}
 	return nullable, true
+}
+
+// domainScan records the check of a domain's new constraint: PostgreSQL
+// reads every table with a column of the domain under a SHARE lock (none
+// when no table the catalog knows uses it).
+func domainScan(in *Info, cat *schema.Catalog, d parser.QName) {
+	for _, t := range cat.Tables() {
+		for _, c := range t.Columns {
+			if c.Type.Name == d.Name && !cat.Fresh(t.Origin) {
+				in.lock(Share, t.Name)
+				in.Scan = true
+			}
+		}
+	}
 }
 
 // domainWithCheck reports whether t is a domain with a CHECK constraint:

@@ -83,6 +83,9 @@ type Step struct {
 	Class phases.Class
 	Lock  phases.Lock
 	Table string
+	// Rewrite and Scan are lint's prediction that the statement rewrites
+	// or scans Table.
+	Rewrite, Scan bool
 	// NonTx statements run alone in autocommit mode.
 	NonTx bool
 	// Index and IndexTable are set for CREATE INDEX CONCURRENTLY: an
@@ -252,6 +255,7 @@ func units(res *rules.FileResult, pgVersion int) ([]Unit, []string) {
 		step := Step{SQL: st.Text, Line: st.Span.Start.Line, Tag: st.Tag, NonTx: nonTransactional(st, pgVersion), Backfill: backfills[i]}
 		if s := infos[i]; s != nil {
 			step.Class, step.Lock, step.Table = s.Class, s.Info.Lock, s.Info.Table
+			step.Rewrite, step.Scan = s.Info.Rewrite, s.Info.Scan
 		}
 		if ci, ok := st.Node.(*parser.CreateIndex); ok && ci.Concurrently {
 			step.Index, step.IndexTable = ci.Name, ci.Table

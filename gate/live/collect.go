@@ -421,6 +421,62 @@ func (r Replayer) Sets(ctx context.Context, migs []*runner.Migration, sets [][]i
 	return out, nil
 }
 
+// Scratch creates a throwaway database on the dev server devURL names (a
+// PostgreSQL URL, or docker://IMAGE) and connects to it; drop closes the
+// connection and drops the database (and stops the container), and must
+// be called whatever happens. The database devURL names is not changed;
+// scratch databases earlier runs killed part way left are dropped first.
+func Scratch(ctx context.Context, devURL string, log io.Writer) (conn *pgx.Conn, drop func(), err error) {
+	if log == nil {
+		log = io.Discard
+	}
+	if devURL == "" {
+		return nil, nil, errors.New("no dev database: pass --dev-url (a PostgreSQL URL or docker://IMAGE)")
+	}
+	var stops []func()
+	drop = func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	adminURL := devURL
+	if image, ok := strings.CutPrefix(devURL, DockerScheme); ok {
+		fmt.Fprintf(log, "starting %s\n", image)
+		u, stop, err := startDocker(ctx, image)
+		if err != nil {
+			return nil, nil, err
+		}
+		stops = append(stops, stop)
+		adminURL = u
+	}
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		drop()
+		return nil, nil, fmt.Errorf("connect to the dev database: %w", err)
+	}
+	stops = append(stops, func() { admin.Close(context.Background()) })
+	DropAbandoned(ctx, admin, log)
+	cfg, err := pgx.ParseConfig(adminURL)
+	if err != nil {
+		drop()
+		return nil, nil, fmt.Errorf("parse the dev URL: %w", err)
+	}
+	conn, name, err := scratch(ctx, admin, cfg)
+	if name != "" {
+		stops = append(stops, func() { dropScratch(admin, name, log) })
+	}
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	stops = append(stops, func() { conn.Close(context.Background()) })
+	return conn, drop, nil
+}
+
+// ReplayCopies returns the migrations without what would stop the runner
+// from replaying them (their lint findings and class).
+func ReplayCopies(migs []*runner.Migration) []*runner.Migration { return replayCopies(migs) }
+
 // extends reports whether set starts with every position of prev.
 func extends(set, prev []int) bool {
 	if len(set) < len(prev) {

@@ -402,6 +402,13 @@ func Pool(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
+// ServerVersion returns the package's server's server_version_num
+// (150004 for 15.4).
+func ServerVersion(t testing.TB) int {
+	t.Helper()
+	return ready(t).version
+}
+
 // AdminURL returns the URL of the package's server as a superuser on its
 // "postgres" database, for tests that need more than one database of their
 // own. Databases made through it are the test's to drop.
