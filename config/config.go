@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/rules"
@@ -74,6 +75,8 @@ type Config struct {
 	Migrations []Migrations `yaml:"migrations"`
 	// Releases lists what each earlier release stopped reading.
 	Releases []Release `yaml:"releases"`
+	// DataChecks tune the counts of rows pending migrations would fail on.
+	DataChecks DataChecks `yaml:"data_checks"`
 	// Deploy configures bgmigrate deploy; nil when the file has none.
 	Deploy *Deploy `yaml:"deploy"`
 
@@ -93,6 +96,24 @@ type Rules struct {
 	// Severity overrides rules' default severities: rule id → info,
 	// warning or error.
 	Severity map[string]string `yaml:"severity"`
+	// SmallTableRows: with a database to read table sizes from (lint
+	// --dsn, plan, gate), a finding about a lock or a rewrite of a table
+	// with fewer rows is lowered to info, and a rewrite of a table with
+	// more rows than that is raised to error; 0 turns this off. Default
+	// 10000.
+	SmallTableRows *int `yaml:"small_table_rows"`
+}
+
+// DataChecks tune the counts of the live rows a pending migration would
+// fail on (plan, gate, and the runner before each migration).
+type DataChecks struct {
+	// Disable turns the counts off.
+	Disable bool `yaml:"disable"`
+	// SampleAboveRows: a table estimated larger is sampled (TABLESAMPLE)
+	// and the count scaled; 0 never samples. Default 10000000.
+	SampleAboveRows *int `yaml:"sample_above_rows"`
+	// Timeout bounds each count (statement_timeout); default 30s.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Migrations is one migration directory.
@@ -405,4 +426,28 @@ func validGlob(pattern string) error {
 		}
 	}
 	return nil
+}
+
+// SmallTableRowsLimit is rules.small_table_rows, 10000 when unset.
+func (c *Config) SmallTableRowsLimit() int {
+	if c.Rules.SmallTableRows == nil {
+		return 10000
+	}
+	return *c.Rules.SmallTableRows
+}
+
+// SampleAbove is data_checks.sample_above_rows, 10,000,000 when unset.
+func (d DataChecks) SampleAbove() int64 {
+	if d.SampleAboveRows == nil {
+		return 10_000_000
+	}
+	return int64(*d.SampleAboveRows)
+}
+
+// TimeoutOrDefault is data_checks.timeout, 30s when unset.
+func (d DataChecks) TimeoutOrDefault() time.Duration {
+	if d.Timeout <= 0 {
+		return 30 * time.Second
+	}
+	return d.Timeout
 }

@@ -139,6 +139,13 @@ type DeployGate struct {
 	MaxTransactionAge time.Duration `yaml:"max_transaction_age"`
 	// Schemas to compare; default all but PostgreSQL's and bgmigrate's.
 	Schemas []string `yaml:"schemas"`
+	// Queries are the old color's queries, prepared at the schema it will
+	// meet: a file of SQL statements (relative to the configuration
+	// file), or "pg_stat_statements" (optionally "?role=R&database=D")
+	// to read them from the live database.
+	Queries string `yaml:"queries"`
+	// NewQueries are the new color's queries, the same way.
+	NewQueries string `yaml:"new_queries"`
 }
 
 // Confidence watches the new color after the switch; a failure rolls

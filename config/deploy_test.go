@@ -57,6 +57,8 @@ deploy:
     dev_url: docker://postgres:16
     max_transaction_age: 2m
     schemas: [public, billing]
+    queries: queries/old.sql
+    new_queries: pg_stat_statements?role=app
   steps: [10, 50, 100]
   step_pause: 1m30s
   confidence:
@@ -111,6 +113,7 @@ func TestDeployFull(t *testing.T) {
 		WarmUp: WarmUp{Requests: 200, Paths: []string{"/", "/products"}, Rate: 20},
 		Gate: DeployGate{
 			DevURL: "docker://postgres:16", MaxTransactionAge: 2 * time.Minute, Schemas: []string{"public", "billing"},
+			Queries: "queries/old.sql", NewQueries: "pg_stat_statements?role=app",
 		},
 		Steps:     []int{10, 50, 100},
 		StepPause: dur(90 * time.Second),
