@@ -544,10 +544,22 @@ func (r *run) gate(ctx context.Context) error {
 	st := *r.f.g.State
 	st.Operation = nil
 	st.Now = time.Now()
+	var queries [2][]gate.Query
+	for i, src := range []string{d.Config.Gate.Queries, d.Config.Gate.NewQueries} {
+		if src == "" {
+			continue
+		}
+		q, err := live.ReadQueries(ctx, d.Conn, src, "")
+		if err != nil {
+			return s.fail(fmt.Errorf("gate: %w", err))
+		}
+		queries[i] = q
+	}
 	in, tm, err := live.Collect(ctx, d.Conn, live.CollectOptions{
 		Stage: gate.PreSwitch, Migrations: d.Migrations, OldVersion: oldV, NewVersion: orNoVersion(r.dep.SchemaVersion),
 		DevURL: d.devURL(), Schemas: d.Config.Gate.Schemas, MaxTransactionAge: d.Config.Gate.MaxTransactionAge, Log: d.out(),
 		State: &st, Deployment: r.dep.ID, Old: r.oldCat, New: r.newCat, Failpoint: d.Failpoint,
+		OldQueries: queries[0], NewQueries: queries[1],
 	})
 	if err != nil {
 		return s.fail(fmt.Errorf("gate: %w", err))

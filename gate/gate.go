@@ -113,6 +113,9 @@ type Input struct {
 	// gated (a deploy's own gate step), 0 when none.
 	State *State
 	Gated int64
+	// Queries is what the colors' queries met on the replayed schemas;
+	// nil when no queries were given.
+	Queries *QueryReport
 }
 
 // Operations are facts about the live database's sessions.
@@ -184,6 +187,7 @@ func Evaluate(in Input) Decision {
 			return checkSchema(CheckSchemaOld, "old", in.Old, in.Live)
 		},
 		func(in Input) []Check { return checkSchema(CheckSchemaNew, "new", in.New, in.Live) },
+		checkQueries,
 		checkIndexes, checkLock, checkTransactions, checkLockWaits, checkRollbackTarget,
 	} {
 		d.Checks = append(d.Checks, f(in)...)

@@ -32,16 +32,17 @@ func main() {
 	expand := flag.Int("expand", 10, "of which the last are the new color's expand migrations (they also add a column to an early table)")
 	devURL := flag.String("dev-url", "", "where the gate replays (default: the bench's server; docker://IMAGE works)")
 	runs := flag.Int("runs", 3, "gate runs; the best is reported with the others")
+	queries := flag.Int("queries", 1000, "queries of each color, prepared at the schemas they meet (0: none)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *tables, *expand, *runs, *devURL); err != nil {
+	if err := run(ctx, *tables, *expand, *runs, *queries, *devURL); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/gate:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, tables, expand, runs int, devURL string) error {
+func run(ctx context.Context, tables, expand, runs, queries int, devURL string) error {
 	var srv *pgtest.Server
 	var err error
 	if u := os.Getenv("BGMIGRATE_BENCH_DATABASE_URL"); u != "" {
@@ -103,10 +104,30 @@ func run(ctx context.Context, tables, expand, runs int, devURL string) error {
 	}
 	fmt.Printf("live database migrated (not part of the gate): %s\n", time.Since(start).Round(time.Millisecond))
 
+	qs := makeQueries(tables, queries)
+	if queries > 0 {
+		// The preparing alone, over the old color's schema and each of the
+		// expand migrations after it.
+		base, meet := gatelive.Prefix(oldIdx+1), []int{}
+		for i := oldIdx + 1; i < len(migs); i++ {
+			meet = append(meet, i)
+		}
+		start := time.Now()
+		rep, err := gatelive.CheckQueries(ctx, gatelive.QueryOptions{DevURL: devURL, Migrations: migs, Old: qs, New: qs, Base: base, Meet: meet})
+		if err != nil {
+			return err
+		}
+		el := time.Since(start)
+		prepares := len(qs)*(1+len(meet)) + len(qs)
+		fmt.Printf("queries: %d of each color, %d prepares over %d schemas, %d failures, in %s (replays included): %.0f prepares/s, %.0f queries checked/s\n",
+			len(qs), prepares, 2+len(meet), len(rep.OldFailures)+len(rep.NewFailures), el.Round(time.Millisecond),
+			float64(prepares)/el.Seconds(), float64(2*len(qs))/el.Seconds())
+	}
 	var best time.Duration
 	for i := 0; i < runs; i++ {
 		start := time.Now()
-		in, tm, err := gatelive.Collect(ctx, conn, gatelive.CollectOptions{Stage: gate.PreSwitch, Migrations: migs, DevURL: devURL})
+		in, tm, err := gatelive.Collect(ctx, conn, gatelive.CollectOptions{Stage: gate.PreSwitch, Migrations: migs, DevURL: devURL,
+			OldQueries: qs, NewQueries: qs})
 		if err != nil {
 			return err
 		}
@@ -127,8 +148,41 @@ func run(ctx context.Context, tables, expand, runs int, devURL string) error {
 			best = total
 		}
 	}
-	fmt.Printf("best gate run: %s (target under 10s)\n", best.Round(time.Millisecond))
+	fmt.Printf("best gate run: %s with %d queries of each color (target under 10s)\n", best.Round(time.Millisecond), len(qs))
 	return nil
+}
+
+// makeQueries writes n queries over the tables as an application would:
+// lookups by key and by name, joins to the parent table, inserts,
+// updates, deletes and SELECT *.
+func makeQueries(tables, n int) []gate.Query {
+	var out []gate.Query
+	for i := 0; len(out) < n; i++ {
+		t := i%tables + 1
+		p := t - 1
+		var q string
+		switch i % 6 {
+		case 0:
+			q = fmt.Sprintf("SELECT id, name, amount FROM t%03d WHERE id = $1", t)
+		case 1:
+			if p < 1 {
+				p = 2
+				q = fmt.Sprintf("SELECT c.name, c.amount FROM t%03d c JOIN t%03d p ON c.parent_id = p.id WHERE p.id = $1", p, t)
+			} else {
+				q = fmt.Sprintf("SELECT c.name, p.name AS parent FROM t%03d c JOIN t%03d p ON c.parent_id = p.id WHERE c.created_at > $1", t, p)
+			}
+		case 2:
+			q = fmt.Sprintf("INSERT INTO t%03d (name, amount) VALUES ($1, $2) RETURNING id", t)
+		case 3:
+			q = fmt.Sprintf("UPDATE t%03d SET amount = amount + $2 WHERE id = $1", t)
+		case 4:
+			q = fmt.Sprintf("SELECT count(*), sum(amount) FROM t%03d WHERE name LIKE $1", t)
+		case 5:
+			q = fmt.Sprintf("DELETE FROM t%03d WHERE id = $1", t)
+		}
+		out = append(out, gate.Query{Source: fmt.Sprintf("generated:%d", i+1), SQL: q})
+	}
+	return out
 }
 
 // writeMigrations writes n migrations, each creating a table with a foreign

@@ -86,6 +86,9 @@ type CollectOptions struct {
 	Old, New *gate.Catalog
 	// Failpoint, set by fault tests, is passed to the Replayer.
 	Failpoint func(name string)
+	// OldQueries and NewQueries are the colors' queries (ReadQueries),
+	// prepared at the schemas they will meet (CheckQueries).
+	OldQueries, NewQueries []gate.Query
 }
 
 // Prefix returns the positions 0 to n-1.
@@ -147,12 +150,20 @@ func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (gate.Input,
 	tm.Live = time.Since(start)
 
 	start = time.Now()
-	if o.Old != nil && o.New != nil {
-		in.Old, in.New = o.Old, o.New
-		return in, tm, nil
-	}
 	oldIdx, _ := gate.VersionIndex(in.Migrations, oldV)
 	newIdx, _ := gate.VersionIndex(in.Migrations, newV)
+	if len(o.OldQueries) > 0 || len(o.NewQueries) > 0 {
+		qo := QueryOptions{DevURL: o.DevURL, Log: log, Migrations: o.Migrations, Old: o.OldQueries, New: o.NewQueries}
+		qo.Base, qo.Meet, qo.Contract = queryStages(in.Migrations, in.History, oldIdx, newIdx)
+		if in.Queries, err = CheckQueries(ctx, qo); err != nil {
+			return gate.Input{}, tm, fmt.Errorf("queries: %w", err)
+		}
+	}
+	if o.Old != nil && o.New != nil {
+		in.Old, in.New = o.Old, o.New
+		tm.Replay = time.Since(start)
+		return in, tm, nil
+	}
 	// The new color may be the older one (a manual switch back to the
 	// color standing by): each is replayed on its own then.
 	cats, err := Replayer{DevURL: o.DevURL, Schemas: o.Schemas, Log: log, Failpoint: o.Failpoint}.Sets(ctx, o.Migrations, [][]int{Prefix(oldIdx + 1), Prefix(newIdx + 1)})
@@ -162,6 +173,29 @@ func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (gate.Input,
 	}
 	in.Old, in.New = cats[0], cats[1]
 	return in, tm, nil
+}
+
+// queryStages splits the migrations for CheckQueries: the old color's
+// schema (up to its version), what is applied on top of it before the
+// switch (every migration up to the new version but the contract ones not
+// applied yet) and the contract migrations that wait.
+func queryStages(migs []gate.Migration, hist []gate.Applied, oldIdx, newIdx int) (base, meet, contract []int) {
+	applied := map[string]bool{}
+	for _, a := range hist {
+		applied[a.Version] = true
+	}
+	for i, m := range migs {
+		switch {
+		case i <= oldIdx:
+			base = append(base, i)
+		case i > newIdx:
+		case m.Class == phases.Contract && !applied[m.Version]:
+			contract = append(contract, i)
+		default:
+			meet = append(meet, i)
+		}
+	}
+	return base, meet, contract
 }
 
 func activeDeployment(st *gate.State) *gate.Deployment {

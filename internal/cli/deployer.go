@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/bgmigrate/bgmigrate/config"
 	"github.com/bgmigrate/bgmigrate/deploy"
+	"github.com/bgmigrate/bgmigrate/gate/live"
 	"github.com/bgmigrate/bgmigrate/switcher"
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
@@ -96,6 +99,12 @@ func (o *DeployOptions) deployer(ctx context.Context) (d *deploy.Deployer, close
 		rep = deploy.NewJSONReporter(o.IO.Out)
 	} else {
 		rep = deploy.NewTextReporter(o.IO.Out, isTerminal(o.IO))
+	}
+	// The gate's query files are relative to the configuration file.
+	for _, src := range []*string{&dc.Gate.Queries, &dc.Gate.NewQueries} {
+		if *src != "" && !strings.HasPrefix(*src, live.StatStatements) && !filepath.IsAbs(*src) && p.cfg.Dir != "" {
+			*src = filepath.Join(p.cfg.Dir, *src)
+		}
 	}
 	d = &deploy.Deployer{Config: dc, Conn: conn, Switcher: sw, Migrations: p.migs, Actor: actor, Report: rep, Out: o.IO.ErrOut}
 	if deployerWiring != nil {

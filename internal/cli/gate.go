@@ -26,6 +26,8 @@ type GateOptions struct {
 	MaxTransactionAge time.Duration
 	Schemas           []string
 	Service           string
+	Queries           string
+	NewQueries        string
 }
 
 func newCmdGate(s *IOStreams) *cobra.Command {
@@ -57,6 +59,17 @@ deployment taking traffic, an interrupted command or an unfinished deployment
 blocks both stages, and --stage pre-contract blocks while a pending contract
 migration waits under the contract rule (see bgmigrate contract).
 
+--queries SOURCE (and deploy.gate.queries) are the old color's queries, and
+--new-queries (deploy.gate.new_queries) the new color's: a file of SQL
+statements ($1 parameters allowed), or pg_stat_statements[?role=R&database=D]
+read from the live database. Each is prepared, never run, on a scratch
+database as the migrations are applied: the old color's at its own schema,
+then after each migration up to the schema it will meet at the switch; the
+new color's at that schema; both after each contract migration. A query that
+stops preparing, or whose result columns change (the old color's prepared
+statements would fail with "cached plan must not change result type"),
+blocks, naming the query, the error and the migration.
+
 The migrations, the database (--dsn, deploy.database_url, $DATABASE_URL) and
 the lint rules come from .bgmigrate.yaml as for every command.
 
@@ -77,6 +90,8 @@ Exit status: 0 allow, 1 block, 2 error.`,
 	f.DurationVar(&opts.MaxTransactionAge, "max-transaction-age", gate.DefaultMaxTransactionAge, "an older open transaction blocks")
 	f.StringSliceVar(&opts.Schemas, "schema", nil, "schemas to compare (default: all but PostgreSQL's and bgmigrate's)")
 	f.StringVar(&opts.Service, "service", "", "read the deployment state of this service (default deploy.service of .bgmigrate.yaml)")
+	f.StringVar(&opts.Queries, "queries", "", "the old color's queries: a file of SQL statements, or pg_stat_statements[?role=R&database=D] (default deploy.gate.queries)")
+	f.StringVar(&opts.NewQueries, "new-queries", "", "the new color's queries, the same way (default deploy.gate.new_queries)")
 	return cmd
 }
 
@@ -126,9 +141,14 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 			st.RollbackWindow = *p.deploy.RollbackWindow
 		}
 	}
+	oldQ, newQ, err := p.queries(ctx, conn, opts.Queries, opts.NewQueries)
+	if err != nil {
+		return err
+	}
 	in, _, err := live.Collect(ctx, conn, live.CollectOptions{
 		Stage: stage, Migrations: p.migs, OldVersion: opts.OldVersion, NewVersion: opts.NewVersion,
 		DevURL: devURL, Schemas: schemas, MaxTransactionAge: maxAge, Log: opts.IO.ErrOut, State: st,
+		OldQueries: oldQ, NewQueries: newQ,
 	})
 	if err != nil {
 		var ve *live.VersionError

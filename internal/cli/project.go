@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 
 	"github.com/bgmigrate/bgmigrate/config"
+	"github.com/bgmigrate/bgmigrate/gate"
+	"github.com/bgmigrate/bgmigrate/gate/live"
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/runner"
 	"github.com/jackc/pgx/v5"
@@ -157,6 +159,39 @@ func (p *project) devURL(flag, dbURL string) string {
 		return p.deploy.Gate.DevURL
 	}
 	return dbURL
+}
+
+// queries reads the colors' queries: the flags, else deploy.gate.queries
+// and new_queries (a file relative to the configuration's directory).
+func (p *project) queries(ctx context.Context, conn *pgx.Conn, oldFlag, newFlag string) (oldQ, newQ []gate.Query, err error) {
+	oldSrc, newSrc, dir := oldFlag, newFlag, ""
+	if p.deploy != nil {
+		if oldSrc == "" {
+			oldSrc, dir = p.deploy.Gate.Queries, p.cfg.Dir
+		}
+		if newSrc == "" {
+			newSrc = p.deploy.Gate.NewQueries
+		}
+	}
+	read := func(src, dir string) ([]gate.Query, error) {
+		if src == "" {
+			return nil, nil
+		}
+		q, err := live.ReadQueries(ctx, conn, src, dir)
+		if err != nil {
+			return nil, &exitError{code: ExitUsage, err: err}
+		}
+		return q, nil
+	}
+	if oldQ, err = read(oldSrc, dir); err != nil {
+		return nil, nil, err
+	}
+	newDir := ""
+	if newFlag == "" {
+		newDir = p.cfg.Dir
+	}
+	newQ, err = read(newSrc, newDir)
+	return oldQ, newQ, err
 }
 
 func orDefault(s, def string) string {

@@ -63,6 +63,7 @@ func StartDocker(ctx context.Context) (*Server, error) {
 			"-c", "synchronous_commit=off",
 			"-c", "full_page_writes=off",
 			"-c", "max_connections=300",
+			"-c", "shared_preload_libraries=pg_stat_statements",
 		),
 		postgres.BasicWaitStrategies(),
 	)

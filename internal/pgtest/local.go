@@ -187,6 +187,8 @@ func (c *localCluster) startPostmaster(ctx context.Context, bin string, port int
 		"-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off",
 		"-c", "max_connections=300",
+		// The gate's tests read the queries a workload ran.
+		"-c", "shared_preload_libraries=pg_stat_statements",
 	)
 	cmd.Dir = c.dir
 	cmd.Env = serverEnv()
