@@ -77,6 +77,17 @@ type Inspector interface {
 	Repair(ctx context.Context) error
 }
 
+// InFlightReader is a switcher that can tell how many requests a color's
+// backends still serve, so that a drain waits for them rather than for a
+// timer: HAProxy's current sessions, nginx's old workers, Caddy's upstream
+// requests, Kubernetes' terminating pods, an ALB's deregistering targets.
+type InFlightReader interface {
+	// InFlight returns the requests color's backends are serving now. ok
+	// is false when the provider cannot tell at this moment (the drain
+	// then falls back to its timer).
+	InFlight(ctx context.Context, color Color) (n int, ok bool, err error)
+}
+
 // Place is one place a load balancer keeps the color in.
 type Place struct {
 	Name  string // "the map file /etc/haproxy/color.map"
