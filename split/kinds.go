@@ -109,8 +109,21 @@ func (p *planner) twoColumns(st *parser.Statement, t parser.QName, col *schema.C
 	if typeText == "" {
 		typeText = typ.Name
 	}
-	p.add(unit{phase: phases.Expand, name: "add_" + b, sql: fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s;\n", qn(t), q(b), typeText) +
-		syncFunction(fn, a, b, toB, toA) +
+	// b gets a's default from the start when it is a stable value: an
+	// insert that leaves a column out then holds the default in both, and
+	// the trigger tells which column an insert set by which one differs
+	// from its default (a NULL the new color writes included). A default
+	// computed per row (now(), a sequence) is given to b by the contract;
+	// until then the trigger takes a NULL in b for "not written".
+	defA, defB, addDefault := "NULL", "NULL", ""
+	stable := col.Default != nil && !col.Default.Null && !phases.Volatile(col.Default)
+	if stable {
+		// Coerced to b's type as ALTER COLUMN TYPE coerces a default.
+		defA, defB = col.Default.Text(), col.Default.Text()
+		addDefault = " DEFAULT " + defB
+	}
+	p.add(unit{phase: phases.Expand, name: "add_" + b, sql: fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s%s;\n", qn(t), q(b), typeText, addDefault) +
+		syncFunction(fn, a, b, toB, toA, defA, defB) +
 		fmt.Sprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s();\n", q(fn), qn(t), qn(parser.QName{Schema: t.Schema, Name: fn}))})
 	p.backfillNote(st)
 	p.add(unit{phase: phases.Expand, name: "backfill_" + b, ownTx: true,
@@ -139,9 +152,12 @@ func (p *planner) twoColumns(st *parser.Statement, t parser.QName, col *schema.C
 		renames = append(renames, fmt.Sprintf("ALTER INDEX %s RENAME TO %s;\n", qn(parser.QName{Schema: t.Schema, Name: name}), q(ix.Name)))
 	}
 
-	var contract, validate strings.Builder
+	// The contract's second migration validates first: a VALIDATE after a
+	// statement that takes ACCESS EXCLUSIVE (USING INDEX, SET NOT NULL, a
+	// rename) would keep that lock for its whole scan.
+	var contract, validate, after strings.Builder
 	why := fmt.Sprintf("the old color used %s.%s, which the new release no longer does", t.String(), a)
-	if col.Default != nil && !col.Default.Null {
+	if col.Default != nil && !col.Default.Null && !stable {
 		fmt.Fprintf(&contract, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", qn(t), q(b), col.Default.Text())
 	}
 	for _, k := range tab.Constraints {
@@ -151,7 +167,7 @@ func (p *planner) twoColumns(st *parser.Statement, t parser.QName, col *schema.C
 			p.add(unit{phase: phases.Expand, name: "index_" + b, noTx: true,
 				sql: fmt.Sprintf("CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s);\n", q(ix), qn(t), columnList(replace(k.Columns, a, b)))})
 			tmp := p.name(k.Name + "_" + b)
-			fmt.Fprintf(&validate, "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s;\n", qn(t), q(tmp), q(ix))
+			fmt.Fprintf(&after, "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s;\n", qn(t), q(tmp), q(ix))
 			renames = append(renames, fmt.Sprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s;\n", qn(t), q(tmp), q(k.Name)))
 		case k.Kind == parser.ConstraintCheck && k.Check != nil && contains(k.Columns, a) && k.NotNullColumn == "":
 			expr, err := parser.RewriteColumns(k.Check.Text(), map[string]string{a: b}, "")
@@ -184,9 +200,10 @@ func (p *planner) twoColumns(st *parser.Statement, t parser.QName, col *schema.C
 		q(fn), qn(t), qn(parser.QName{Schema: t.Schema, Name: fn}), qn(t), q(a))
 	p.add(unit{phase: phases.Contract, name: "drop_" + a, why: why, ownTx: true, sql: contract.String()})
 	if notNull {
-		fmt.Fprintf(&validate, "ALTER TABLE %s VALIDATE CONSTRAINT %s;\nALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\nALTER TABLE %s DROP CONSTRAINT %s;\n",
-			qn(t), q(check), qn(t), q(b), qn(t), q(check))
+		fmt.Fprintf(&validate, "ALTER TABLE %s VALIDATE CONSTRAINT %s;\n", qn(t), q(check))
+		fmt.Fprintf(&after, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\nALTER TABLE %s DROP CONSTRAINT %s;\n", qn(t), q(b), qn(t), q(check))
 	}
+	validate.WriteString(after.String())
 	validate.WriteString(strings.Join(renames, ""))
 	if validate.Len() > 0 {
 		p.add(unit{phase: phases.Contract, name: "validate_" + b, why: why, ownTx: true, sql: validate.String()})
@@ -196,17 +213,21 @@ func (p *planner) twoColumns(st *parser.Statement, t parser.QName, col *schema.C
 // syncFunction is a trigger function keeping columns a (the old color's)
 // and b (the new color's) equal: an insert that sets one sets the other;
 // an update that changes only one changes the other. toB and toA compute
-// one from the other (NEW.a, a cast, a USING expression). It changes NEW
-// only, so it never fires itself again.
-func syncFunction(fn, a, b, toB, toA string) string {
+// one from the other (NEW.a, a cast, a USING expression); defA and defB
+// are the columns' defaults ("NULL" for none): an insert holding the
+// default in one column and something else in the other set the other.
+// It changes NEW only, so it never fires itself again.
+func syncFunction(fn, a, b, toB, toA, defA, defB string) string {
 	A, B := "new."+q(a), "new."+q(b)
 	oa, ob := "old."+q(a), "old."+q(b)
-	return fmt.Sprintf(`CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$
+	return fmt.Sprintf(`CREATE FUNCTION %[1]s() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        IF %[2]s IS NULL THEN
+        IF %[2]s IS NOT DISTINCT FROM %[9]s AND %[3]s IS DISTINCT FROM %[8]s THEN
             %[2]s := %[4]s;
-        ELSIF %[3]s IS NULL OR %[2]s IS DISTINCT FROM (%[4]s) THEN
+        ELSIF %[3]s IS NOT DISTINCT FROM %[8]s AND %[2]s IS DISTINCT FROM %[9]s THEN
+            %[3]s := %[5]s;
+        ELSIF %[2]s IS DISTINCT FROM (%[4]s) THEN
             %[3]s := %[5]s;
         END IF;
     ELSIF %[3]s IS DISTINCT FROM %[6]s AND %[2]s IS NOT DISTINCT FROM %[7]s THEN
@@ -217,7 +238,7 @@ BEGIN
     RETURN NEW;
 END
 $$;
-`, q(fn), B, A, toB, toA, oa, ob)
+`, q(fn), B, A, toB, toA, oa, ob, defA, defB)
 }
 
 // alter plans an ALTER TABLE; false leaves it to the statement's class.

@@ -109,9 +109,9 @@ func TestSplitKinds(t *testing.T) {
 	}{
 		{"rename column", "ALTER TABLE users RENAME COLUMN name TO full_name;", nil,
 			"expand expand expand(no tx) contract contract",
-			[]string{"ADD COLUMN full_name text;", "CREATE TRIGGER users_sync_name_full_name BEFORE INSERT OR UPDATE ON users",
+			[]string{"ADD COLUMN full_name text DEFAULT '';", "CREATE TRIGGER users_sync_name_full_name BEFORE INSERT OR UPDATE ON users",
 				"-- bgmigrate:backfill table=users", "CREATE INDEX CONCURRENTLY users_name_idx_full_name ON users (full_name);",
-				"ALTER COLUMN full_name SET DEFAULT ''", "CHECK (length(full_name) < 200) NOT VALID", "CHECK (full_name IS NOT NULL) NOT VALID",
+				"IF new.full_name IS NOT DISTINCT FROM '' AND new.name IS DISTINCT FROM '' THEN", "CHECK (length(full_name) < 200) NOT VALID", "CHECK (full_name IS NOT NULL) NOT VALID",
 				"DROP COLUMN name;", "ALTER COLUMN full_name SET NOT NULL;", "ALTER INDEX users_name_idx_full_name RENAME TO users_name_idx;",
 				"RENAME CONSTRAINT users_name_length_full_name TO users_name_length;"}},
 		{"rename unique column", "ALTER TABLE users RENAME COLUMN email TO mail;", nil,
