@@ -40,6 +40,7 @@ UPDATE orders SET token = gen_random_uuid() WHERE token IS NULL;
 A serial or identity column that becomes the primary key is reported by
 adding-serial-primary-key-field instead. Columns added to tables created in the same release
 are not flagged: nobody uses those tables yet.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {

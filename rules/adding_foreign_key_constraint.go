@@ -36,6 +36,7 @@ A REFERENCES written in ADD COLUMN is checked against the existing rows only whe
 has a default: without one every row holds NULL, which a foreign key does not check, and
 PostgreSQL records the constraint as valid without a scan (the referenced table is still locked
 briefly). With a default, the check is the same as the separate constraint's and is reported.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {

@@ -35,6 +35,7 @@ same release are not flagged.
 ADD PRIMARY KEY … USING INDEX makes the index's columns NOT NULL in the same way: it is
 reported when one of them is not NOT NULL yet (nor proven so by a validated check), with the
 same recipe run on those columns first. A column already NOT NULL is not scanned again.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {

@@ -50,6 +50,7 @@ then stays quiet on that statement, so it is reported once. It also flags ADD PR
 USING INDEX when the catalog knows a column of the index is still nullable: PostgreSQL then
 sets NOT NULL itself, scanning the table under the lock. Tables created in the same release
 are not flagged.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {

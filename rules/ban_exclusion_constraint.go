@@ -34,6 +34,7 @@ CREATE TABLE bookings_v2 (LIKE bookings INCLUDING ALL,
 ` + "```" + `
 
 Exclusion constraints on tables created in the same release are not flagged.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {

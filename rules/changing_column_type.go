@@ -36,6 +36,7 @@ using it would see (renaming-column), so pick the final name for the new column.
 The old type comes from the migrations replayed before the statement; when the column is not
 found there the change cannot be recognised as binary-compatible and is reported, saying so.
 Tables created in the same release are not flagged.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {

@@ -29,6 +29,7 @@ takes only SHARE UPDATE EXCLUSIVE, so reads and writes go on during its scan.
 Foreign keys are reported by adding-foreign-key-constraint, and a VALIDATE in the same
 transaction as the ADD by validate-in-same-transaction (it holds the strong lock during the
 scan all the same). Constraints on tables created in the same release are not flagged.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok {

@@ -31,6 +31,7 @@ Primary keys are adding-serial-primary-key-field's: a statement that adds a prim
 or without UNIQUE constraints beside it) is reported by that rule only. Tables created in the
 same release are not flagged. Whether the running color's writes may violate the new
 constraint is a question of phase: a unique constraint on existing columns is a contract change.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := alterOfExisting(p, s)
 		if !ok || primaryKeyHazard(p, n) != "" {

@@ -66,6 +66,11 @@ type Pass struct {
 	// in its transaction.
 	txAfter []*parser.Statement
 
+	// tables and smallRows are Config.Tables and Config.SmallTableRows,
+	// for the findings of size-aware rules.
+	tables    map[string]TableStats
+	smallRows int
+
 	rule   *Rule
 	stmt   *Stmt
 	report func(Finding)
@@ -81,8 +86,12 @@ func (p *Pass) Report(span parser.Span, msg string) {
 	if p.rule.Splits {
 		help += "; run: bgmigrate split " + p.File.Path
 	}
-	p.report(Finding{Rule: p.rule.ID, Severity: p.rule.Severity, Path: p.File.Path, Span: span,
-		Message: msg, Help: help, stmt: idx})
+	fd := Finding{Rule: p.rule.ID, Severity: p.rule.Severity, Path: p.File.Path, Span: span,
+		Message: msg, Help: help, stmt: idx}
+	if p.rule.SizeAware && p.stmt != nil {
+		sizeFinding(&fd, p, p.stmt)
+	}
+	p.report(fd)
 }
 
 // Reportf is Report with a format.

@@ -30,6 +30,7 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_idx ON orders (custom
 A failed concurrent build leaves an INVALID index behind; drop it and build again.
 Indexes on tables created in the same migration (or earlier in the same unreleased set) are
 not flagged: nobody uses those tables yet.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := s.Node.(*parser.CreateIndex)
 		if !ok || n.Concurrently || p.Fresh(n.Table) {

@@ -38,6 +38,7 @@ A failed concurrent rebuild leaves an INVALID index named ` + "`…_ccnew`" + ` 
 run the REINDEX again. REINDEX SYSTEM has no concurrent form and is not flagged; neither
 are indexes and tables created in the same release. The rule applies from PostgreSQL 12,
 the first version with REINDEX CONCURRENTLY.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		n, ok := s.Node.(*parser.Reindex)
 		if !ok || n.Concurrently {

@@ -59,6 +59,12 @@ type Rule struct {
 	// reports into expand and contract migrations: the help of each
 	// finding ends with the command.
 	Splits bool
+	// SizeAware is set when the rule's findings are about how long the
+	// statement locks, scans or rewrites its table, which the table's size
+	// decides: with Config.Tables the driver adds the size and an estimated
+	// lock duration to the message, and Config.SmallTableRows sets the
+	// severity.
+	SizeAware bool
 
 	// Stmt is called for every statement, nested ones included, with the
 	// catalog as it was just before the statement.

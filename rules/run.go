@@ -27,6 +27,17 @@ type Config struct {
 	// Releases list what each earlier release stopped using, for the
 	// release-aware rules.
 	Releases []Release
+	// Tables are the sizes of the live database's tables, keyed as
+	// parser.QName.Key ("table" in public, "schema.table" elsewhere). A
+	// finding of a SizeAware rule on a table listed here carries its size
+	// and an estimated lock duration (LockEstimate); tables not listed, and
+	// every finding when Tables is nil, are left as they are.
+	Tables map[string]TableStats
+	// SmallTableRows, when positive, sets the severity of those findings
+	// by the table's rows: info below it; error, at or above it, for a
+	// statement that rewrites the table. A table whose rows are unknown
+	// keeps the rule's severity.
+	SmallTableRows int
 }
 
 // Release is an earlier release and what the application stopped using in
@@ -174,7 +185,8 @@ func replay(stmts []*parser.Statement, cat *schema.Catalog, depth int) {
 
 func (r *Runner) runFile(f *parser.File, cat *schema.Catalog, info FileInfo, release bool, files []*parser.File) *FileResult {
 	res := &FileResult{File: f}
-	pass := &Pass{File: f, Catalog: cat, PGVersion: r.cfg.PGVersion, Release: release, Info: info, Releases: r.cfg.Releases, files: files}
+	pass := &Pass{File: f, Catalog: cat, PGVersion: r.cfg.PGVersion, Release: release, Info: info, Releases: r.cfg.Releases, files: files,
+		tables: r.cfg.Tables, smallRows: r.cfg.SmallTableRows}
 	pass.report = func(fd Finding) { res.Findings = append(res.Findings, fd) }
 
 	tx := newTxTracker(f, r.cfg.AssumeInTransaction)

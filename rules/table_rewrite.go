@@ -36,6 +36,7 @@ VACUUM (ANALYZE) orders;
 
 Tables created in the same release are not flagged. A VACUUM FULL or CLUSTER naming no table
 rewrites every table it applies to, and is flagged.`,
+	SizeAware: true,
 	Stmt: func(p *Pass, s *Stmt) {
 		switch n := s.Node.(type) {
 		case *parser.AlterTable:

@@ -6,11 +6,13 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bgmigrate/bgmigrate/config"
 	"github.com/bgmigrate/bgmigrate/lint"
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/rules"
+	"github.com/bgmigrate/bgmigrate/tablestats"
 	"github.com/spf13/cobra"
 )
 
@@ -35,6 +37,8 @@ type LintOptions struct {
 	JSONFile     string
 	MarkdownFile string
 	GitHubOutput string
+	// DSN, when set, names a live database to read table sizes from.
+	DSN string
 	// Changed reports whether a flag was set on the command line (flags
 	// beat the config file).
 	Changed func(name string) bool
@@ -80,6 +84,7 @@ errors included), 2 usage, configuration or I/O errors.`,
 	f.BoolVar(&opts.AssumeTx, "assume-in-transaction", false, "treat plain .sql files as run inside a transaction")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print class lines only for files with findings")
 	f.StringVar(&opts.ConfigPath, "config", "", "config file (default: .bgmigrate.yaml found from the working directory up to the repository root)")
+	f.StringVar(&opts.DSN, "dsn", "", "PostgreSQL URL of a database to read table sizes from: findings about locks and rewrites then carry the table's size and an estimated lock duration, and rules.small_table_rows sets their severity")
 	f.StringVar(&opts.ChangedSince, "changed-since", "", "lint only migrations added or modified since the merge base of this git ref (the release); the others still build the schema")
 	return cmd
 }
@@ -181,6 +186,13 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 		rc.Only = opts.Rules
 	}
 	rc.Exclude = append(rc.Exclude, opts.ExcludeRules...)
+	if opts.DSN != "" {
+		tables, err := readTableStats(ctx, opts.DSN)
+		if err != nil {
+			return err
+		}
+		rc.Tables, rc.SmallTableRows = tables, cfg.SmallTableRowsLimit()
+	}
 	perFile := func(p string) (parser.Format, int) {
 		v := cfg.PGVersionFor(p)
 		if v == cfg.PGVersion || (opts.Changed != nil && opts.Changed("pg-version")) {
@@ -212,6 +224,27 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 	}
 	return nil
 }
+
+// readTableStats reads the sizes of the tables of the database dsn names;
+// it gives up after statsTimeout, so that lint never hangs on a server that
+// does not answer.
+func readTableStats(ctx context.Context, dsn string) (map[string]rules.TableStats, error) {
+	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
+	defer cancel()
+	conn, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tables, err := tablestats.Read(ctx, conn)
+	if err != nil {
+		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s: %w", Redact(dsn), err)}
+	}
+	return tables, nil
+}
+
+// statsTimeout bounds lint --dsn's connection and reading of table sizes.
+const statsTimeout = 30 * time.Second
 
 func validFormat(f parser.Format) bool {
 	for _, k := range parser.Formats {
