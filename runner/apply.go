@@ -44,6 +44,10 @@ type Options struct {
 	// Failpoint, set by fault tests, is called at named points of a run
 	// ("migrate:after-unit"); it may stop the process there.
 	Failpoint func(name string)
+	// DataChecks, when set, count the live rows each migration would
+	// fail on before it runs, and refuse it when any would (see
+	// DataChecks); nil counts nothing.
+	DataChecks *DataChecks
 }
 
 func (o *Options) defaults() {
@@ -204,6 +208,9 @@ func Migrate(ctx context.Context, conn *pgx.Conn, migs []*Migration, opts Option
 		reason := ""
 		if m.Phase() == PhaseContract {
 			reason = forced
+		}
+		if err := checkData(ctx, conn, migs, m, opts); err != nil {
+			return res, err
 		}
 		if err := apply(ctx, conn, m, opts, reason); err != nil {
 			return res, err
