@@ -27,8 +27,8 @@ type Kind struct {
 	NewFinal *Color
 	// Fix is what the application does once the old color is retired and
 	// before the contract, as the split's notes ask (fill the rows the
-	// old color left NULL, ...). Unsplit runs it just before the
-	// migration, as a careful team would.
+	// old color left NULL, ...), in batches of at most 1000 rows. Unsplit
+	// runs it just before the migration, as a careful team would.
 	Fix []string
 	// Violations counts the rows Fix is for; Fix runs until it is 0.
 	Violations string
@@ -241,7 +241,7 @@ func addNotNullColumnNoFill() Kind {
 	// Until the contract, rows the old color inserted have no plan.
 	k.New.Read = "SELECT name, plan FROM users WHERE id = $1"
 	k.New.ReadAll = "SELECT id, name FROM users"
-	k.Fix = []string{"UPDATE users SET plan = 'free' WHERE plan IS NULL"}
+	k.Fix = []string{"UPDATE users SET plan = 'free' WHERE id IN (SELECT id FROM users WHERE plan IS NULL LIMIT 1000)"}
 	k.Violations = "SELECT count(*) FROM users WHERE plan IS NULL"
 	return k
 }
@@ -262,7 +262,7 @@ func setNotNull() Kind {
 		// The previous release never wrote email.
 		Old:        simple("users", "name", "", ""),
 		New:        simple("users", "name", ", email", ", $2 || '@example.com'"),
-		Fix:        []string{"UPDATE users SET email = 'u' || id || '@example.com' WHERE email IS NULL"},
+		Fix:        []string{"UPDATE users SET email = 'u' || id || '@example.com' WHERE id IN (SELECT id FROM users WHERE email IS NULL LIMIT 1000)"},
 		Violations: "SELECT count(*) FROM users WHERE email IS NULL",
 		Pgroll:     `{"operations": [{"alter_column": {"table": "users", "column": "email", "nullable": false, "up": "COALESCE(email, 'u' || id || '@example.com')", "down": "email"}}]}`,
 	}
@@ -289,7 +289,7 @@ INSERT INTO orders (id, customer_id, note) SELECT g, 1 + g %% 100, 's' || g FROM
 		// orders name one that does not exist.
 		Old:        simple("orders", "note", ", customer_id", ", 1 + $1::bigint % 150"),
 		New:        simple("orders", "note", ", customer_id", ", 1 + $1::bigint % 100"),
-		Fix:        []string{"UPDATE orders SET customer_id = NULL WHERE customer_id NOT IN (SELECT id FROM customers)"},
+		Fix:        []string{"UPDATE orders SET customer_id = NULL WHERE id IN (SELECT id FROM orders WHERE customer_id NOT IN (SELECT id FROM customers) LIMIT 1000)"},
 		Violations: "SELECT count(*) FROM orders WHERE customer_id NOT IN (SELECT id FROM customers)",
 		Pgroll: `{"operations": [{"create_constraint": {"type": "foreign_key", "table": "orders", "name": "orders_customer_id_fkey", "columns": ["customer_id"],
   "references": {"table": "customers", "columns": ["id"]},
@@ -315,7 +315,7 @@ func addCheck() Kind {
 		Migration:  "ALTER TABLE orders ADD CONSTRAINT orders_qty_check CHECK (qty >= 0);\n",
 		Old:        old,
 		New:        next,
-		Fix:        []string{"UPDATE orders SET qty = 0 WHERE qty < 0"},
+		Fix:        []string{"UPDATE orders SET qty = 0 WHERE id IN (SELECT id FROM orders WHERE qty < 0 LIMIT 1000)"},
 		Violations: "SELECT count(*) FROM orders WHERE qty < 0",
 		Pgroll: `{"operations": [{"create_constraint": {"type": "check", "table": "orders", "name": "orders_qty_check", "columns": ["qty"], "check": "qty >= 0",
   "up": {"qty": "CASE WHEN qty < 0 THEN 0 ELSE qty END"}, "down": {"qty": "qty"}}}]}`,
@@ -332,7 +332,7 @@ func addUnique() Kind {
 		// address.
 		Old:        simple("users", "name", ", email", ", CASE WHEN $1::bigint % 4 = 0 THEN 'shared@example.com' ELSE 'u' || $1::bigint || '@example.com' END"),
 		New:        simple("users", "name", ", email", ", 'u' || $1::bigint || '@example.com'"),
-		Fix:        []string{"UPDATE users SET email = 'u' || id || '@example.com' WHERE email = 'shared@example.com'"},
+		Fix:        []string{"UPDATE users SET email = 'u' || id || '@example.com' WHERE id IN (SELECT id FROM users WHERE email = 'shared@example.com' LIMIT 1000)"},
 		Violations: "SELECT count(*) FROM users WHERE email = 'shared@example.com'",
 		Pgroll: `{"operations": [{"create_constraint": {"type": "unique", "table": "users", "name": "users_email_key", "columns": ["email"],
   "up": {"email": "CASE WHEN email = 'shared@example.com' THEN 'u' || id || '@example.com' ELSE email END"}, "down": {"email": "email"}}}]}`,
@@ -360,7 +360,7 @@ CREATE INDEX events_id_idx ON events (id);
 		Migration:  "ALTER TABLE events ADD PRIMARY KEY (id);\n",
 		Old:        old,
 		New:        read(simple("events", "payload", "", "")),
-		Fix:        []string{"DELETE FROM events e USING events d WHERE e.id = d.id AND e.ctid > d.ctid"},
+		Fix:        []string{"DELETE FROM events WHERE ctid IN (SELECT e.ctid FROM events e JOIN events d ON d.id = e.id AND d.ctid < e.ctid LIMIT 1000)"},
 		Violations: "SELECT count(*) - count(DISTINCT id) FROM events",
 		Pgroll: `{"operations": [{"create_constraint": {"type": "primary_key", "table": "events", "name": "events_pkey", "columns": ["id"],
   "up": {"id": "id"}, "down": {"id": "id"}}}]}`,

@@ -2,7 +2,6 @@ package twocolor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -207,8 +206,12 @@ func (r *run) expand(ctx context.Context) bool {
 		}
 		return r.bgmigrate(ctx, "migrate expand", "migrate", "expand") == nil
 	case Unsplit:
-		// A careful team cleans the data first, then migrates.
-		r.fix(ctx, false)
+		// A careful team cleans the data first (when there is any yet:
+		// not for a column the migration adds), then migrates.
+		var n int64
+		if len(r.k.Fix) > 0 && r.conn.QueryRow(ctx, r.k.Violations).Scan(&n) == nil {
+			r.fix(ctx, false)
+		}
 		start := time.Now()
 		err := execStatements(ctx, r.conn, r.k.Migration)
 		r.step(Step{Name: "breaking migration, as written", Took: time.Since(start), Err: err, Output: r.k.Migration})
@@ -233,34 +236,35 @@ func (r *run) contract(ctx context.Context) {
 	}
 }
 
-// fix runs the kind's data fix until no violation is left (count: the
-// violations before it are recorded).
+// fix runs the kind's data fix, batch by batch, until no violation is
+// left (count: the violations before it are recorded).
 func (r *run) fix(ctx context.Context, count bool) {
 	if len(r.k.Fix) == 0 {
 		return
 	}
 	start := time.Now()
 	var err error
-	for try := 0; try < 5 && err == nil; try++ {
+	for batch := 0; err == nil; batch++ {
 		var n int64
 		if err = r.conn.QueryRow(ctx, r.k.Violations).Scan(&n); err != nil {
 			break
 		}
-		if try == 0 && count {
+		if batch == 0 && count {
 			r.res.Violations = n
 		}
 		if n == 0 {
-			r.step(Step{Name: "data fix", Took: time.Since(start), Output: strings.Join(r.k.Fix, ";\n")})
+			r.step(Step{Name: "data fix", Took: time.Since(start), Output: fmt.Sprintf("%s;\n%d batches", strings.Join(r.k.Fix, ";\n"), batch)})
 			return
+		}
+		if time.Since(start) > 2*time.Minute {
+			err = fmt.Errorf("%d violations left after 2 minutes", n)
+			break
 		}
 		for _, q := range r.k.Fix {
 			if _, err = r.conn.Exec(ctx, q); err != nil {
 				break
 			}
 		}
-	}
-	if err == nil {
-		err = errors.New("violations left after 5 tries")
 	}
 	r.step(Step{Name: "data fix", Took: time.Since(start), Err: err, Output: strings.Join(r.k.Fix, ";\n")})
 }

@@ -155,7 +155,7 @@ func (r *run) pgroll(ctx context.Context, name string, args ...string) error {
 	out, err := cmd.CombinedOutput()
 	text := stripANSI(string(out))
 	if err != nil {
-		err = fmt.Errorf("pgroll %s: %v: %s", args[0], err, lastLines(text, 4))
+		err = fmt.Errorf("pgroll %s: %v: %s", args[0], err, pgrollError(text))
 	}
 	r.step(Step{Name: name, Took: time.Since(start), Err: err, Output: text})
 	return err
@@ -190,11 +190,21 @@ func stripANSI(s string) string {
 	}
 	var lines []string
 	for _, l := range strings.Split(b.String(), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
+		frames := strings.Split(l, "\r") // the spinner redraws its line
+		if l = strings.TrimSpace(frames[len(frames)-1]); l != "" {
 			lines = append(lines, l)
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// pgrollError is the message of pgroll's output that says what failed:
+// from its last "Error: ", past the spinner's frames.
+func pgrollError(out string) string {
+	if i := strings.LastIndex(out, "Error: "); i >= 0 {
+		return strings.TrimSpace(out[i+len("Error: "):])
+	}
+	return lastLines(out, 2)
 }
 
 func lastLines(s string, n int) string {
