@@ -112,7 +112,8 @@ type DataChecks struct {
 	// SampleAboveRows: a table estimated larger is sampled (TABLESAMPLE)
 	// and the count scaled; 0 never samples. Default 10000000.
 	SampleAboveRows *int `yaml:"sample_above_rows"`
-	// Timeout bounds each count (statement_timeout); default 30s.
+	// Timeout bounds each count (statement_timeout); default 30s; 0s is
+	// refused (it would bound nothing).
 	Timeout time.Duration `yaml:"timeout"`
 }
 
@@ -444,7 +445,8 @@ func (d DataChecks) SampleAbove() int64 {
 	return int64(*d.SampleAboveRows)
 }
 
-// TimeoutOrDefault is data_checks.timeout, 30s when unset.
+// TimeoutOrDefault is data_checks.timeout, 30s when unset (the decoder
+// refuses a timeout of 0s, so 0 is only ever "not given").
 func (d DataChecks) TimeoutOrDefault() time.Duration {
 	if d.Timeout <= 0 {
 		return 30 * time.Second

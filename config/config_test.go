@@ -226,6 +226,13 @@ releases:
 			schemaDiffers: true,
 		},
 		{
+			name:          "zero data check timeout",
+			src:           "version: 1\ndata_checks:\n  timeout: 0s\n",
+			err:           `.bgmigrate.yaml:3:12: data_checks.timeout: 0s is not allowed here (leave the key out for its default)`,
+			key:           "data_checks.timeout",
+			schemaDiffers: true,
+		},
+		{
 			name:          "bad glob",
 			src:           "version: 1\nexclude: [\"db/[a\"]\n",
 			err:           `.bgmigrate.yaml:2:11: exclude[0]: bad pattern "db/[a": syntax error in pattern`,

@@ -597,6 +597,7 @@ var checks = map[string]func(v any) string{
 	"deploy.gate.max_transaction_age": positive,
 	"deploy.lock_timeout":             positive,
 	"deploy.statement_timeout":        positive,
+	"data_checks.timeout":             positive,
 }
 
 // positive refuses a zero duration.
