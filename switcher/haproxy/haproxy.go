@@ -36,6 +36,11 @@
 // app/srv weight N" (the backend needs a dynamic balance algorithm such as
 // roundrobin). Active and Weights read "show servers state".
 //
+// In both modes the switcher is a switcher.InFlightReader: InFlight reads
+// the current sessions of "show stat", of the color's backend (map mode)
+// or of its server plus the requests queued for it (server mode), so a
+// drain waits for the old color's last request rather than for a timer.
+//
 // The socket is a unix socket (haproxy:///path) or a TCP admin socket
 // (haproxy://host:port); it needs "level admin". Open checks that the
 // socket answers and that the map, key, backends and servers exist; what

@@ -575,3 +575,38 @@ func TestMapFileUnwritable(t *testing.T) {
 		t.Fatalf("after the failed switch the frontend answers %q, want blue", got)
 	}
 }
+
+// TestInFlight: a backend holding 5 requests has 5 in flight for its
+// color, in map and in server mode, the other color 0; after a switch the
+// old color still has 5 and the new one 0, and the old one 0 once the
+// requests are answered (their keep-alive connections still open).
+func TestInFlight(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"map", "server"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			held := switchertest.StartHeldBackends(t)
+			l := startHAProxy(t, &held.Backends)
+			u, fe := l.mapURL(), l.mapFE
+			if mode == "server" {
+				u, fe = l.serverURL(), l.serverFE
+			}
+			took := switchertest.CheckInFlight(t, switchertest.Open(t, u), held, fe, 5)
+			t.Logf("0 in flight %s after the release", took)
+		})
+	}
+}
+
+func TestInFlightErrors(t *testing.T) {
+	t.Parallel()
+	l := startHAProxy(t, switchertest.StartBackends(t))
+	r := switchertest.Open(t, l.mapURL()).(switcher.InFlightReader)
+	if _, _, err := r.InFlight(t.Context(), "red"); err == nil {
+		t.Fatal("InFlight(red): no error")
+	}
+	l.stop()
+	var pe *switcher.ProviderError
+	if _, ok, err := r.InFlight(t.Context(), switcher.Blue); !errors.As(err, &pe) || ok {
+		t.Fatalf("InFlight with haproxy stopped: %v, %v", ok, err)
+	}
+}
