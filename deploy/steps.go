@@ -559,7 +559,7 @@ func (r *run) gate(ctx context.Context) error {
 		Stage: gate.PreSwitch, Migrations: d.Migrations, OldVersion: oldV, NewVersion: orNoVersion(r.dep.SchemaVersion),
 		DevURL: d.devURL(), Schemas: d.Config.Gate.Schemas, MaxTransactionAge: d.Config.Gate.MaxTransactionAge, Log: d.out(),
 		State: &st, Deployment: r.dep.ID, Old: r.oldCat, New: r.newCat, Failpoint: d.Failpoint,
-		OldQueries: queries[0], NewQueries: queries[1],
+		OldQueries: queries[0], NewQueries: queries[1], Data: d.Migrate.DataChecks,
 	})
 	if err != nil {
 		return s.fail(fmt.Errorf("gate: %w", err))

@@ -79,6 +79,9 @@ type Migration struct {
 	// whichever phase reaches it (after a pending contract migration, with
 	// it).
 	Neutral bool
+	// Sized are its findings about how long a statement locks its table,
+	// with the table's size (when the live table sizes were read).
+	Sized []SizedFinding
 }
 
 // Applied is a row of the runner's history.
@@ -116,6 +119,12 @@ type Input struct {
 	// Queries is what the colors' queries met on the replayed schemas;
 	// nil when no queries were given.
 	Queries *QueryReport
+	// Data is what counting the live rows found for the pending
+	// migrations; nil when nothing was counted.
+	Data *DataReport
+	// Sized says the migrations' findings were made with the live table
+	// sizes (Migration.Sized).
+	Sized bool
 }
 
 // Operations are facts about the live database's sessions.
@@ -187,7 +196,7 @@ func Evaluate(in Input) Decision {
 			return checkSchema(CheckSchemaOld, "old", in.Old, in.Live)
 		},
 		func(in Input) []Check { return checkSchema(CheckSchemaNew, "new", in.New, in.Live) },
-		checkQueries,
+		checkQueries, checkData, checkTableSizes,
 		checkIndexes, checkLock, checkTransactions, checkLockWaits, checkRollbackTarget,
 	} {
 		d.Checks = append(d.Checks, f(in)...)

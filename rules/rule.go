@@ -96,7 +96,12 @@ type Finding struct {
 	// the finding; suppressed findings are kept for SARIF.
 	Suppressed *Suppression
 	stmt       int // index of the top-level statement, -1 for the file
+	sized      bool
 }
+
+// Sized reports whether the finding carries its table's size and
+// estimated lock duration, read from a live database (Config.Tables).
+func (f Finding) Sized() bool { return f.sized }
 
 // Suppression says how a finding was silenced.
 type Suppression struct {

@@ -124,6 +124,7 @@ func sizeFinding(fd *Finding, p *Pass, s *Stmt) {
 		return
 	}
 	fd.Message += sizeNote(key, st, s)
+	fd.sized = true
 	fd.Severity = sizedSeverity(fd.Severity, st, s.Info.Rewrite, p.smallRows)
 }
 

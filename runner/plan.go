@@ -47,7 +47,10 @@ type Migration struct {
 	Class    phases.Class
 	File     *parser.File
 	Findings []rules.Finding // unsuppressed error findings
-	Units    []Unit
+	// Sized are its unsuppressed findings that carry their table's size
+	// and estimated lock duration (rules.Config.Tables), any severity.
+	Sized []rules.Finding
+	Units []Unit
 	// Notes say what the runner does differently from the file (a SET
 	// lock_timeout it leaves out: it sets the timeouts itself).
 	Notes []string
@@ -152,6 +155,9 @@ func LoadWith(ctx context.Context, o LoadOptions) ([]*Migration, error) {
 		for _, fd := range fr.Findings {
 			if fd.Suppressed == nil && fd.Severity == rules.Error {
 				m.Findings = append(m.Findings, fd)
+			}
+			if fd.Suppressed == nil && fd.Sized() {
+				m.Sized = append(m.Sized, fd)
 			}
 		}
 		v := cfg.PGVersion

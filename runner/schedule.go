@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bgmigrate/bgmigrate/gate"
+	"github.com/bgmigrate/bgmigrate/rules"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -27,11 +28,19 @@ func GateMigrations(migs []*Migration) []gate.Migration {
 			}
 		}
 		for _, fd := range m.Findings {
-			g.Problems = append(g.Problems, fmt.Sprintf("%s:%d:%d: %s [%s]", fd.Path, fd.Span.Start.Line, fd.Span.Start.Column, fd.Message, fd.Rule))
+			g.Problems = append(g.Problems, findingLine(fd))
+		}
+		for _, fd := range m.Sized {
+			g.Sized = append(g.Sized, gate.SizedFinding{Severity: fd.Severity.String(), Message: findingLine(fd)})
 		}
 		out = append(out, g)
 	}
 	return out
+}
+
+// findingLine is a finding on one line: "path:line:col: message [rule]".
+func findingLine(fd rules.Finding) string {
+	return fmt.Sprintf("%s:%d:%d: %s [%s]", fd.Path, fd.Span.Start.Line, fd.Span.Start.Column, fd.Message, fd.Rule)
 }
 
 // GateHistory returns the history as the gate's decision sees it.

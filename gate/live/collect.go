@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/bgmigrate/bgmigrate/datacheck"
 	"io"
 	"os"
 	"os/exec"
@@ -89,6 +90,12 @@ type CollectOptions struct {
 	// OldQueries and NewQueries are the colors' queries (ReadQueries),
 	// prepared at the schemas they will meet (CheckQueries).
 	OldQueries, NewQueries []gate.Query
+	// Data, when set, counts the live rows the pending migrations would
+	// fail on (runner.PendingDataChecks), on Data.Replica when it is set.
+	Data *runner.DataChecks
+	// Sized says the migrations were linted with the live table sizes
+	// (their findings carry them: gate.Input.Sized).
+	Sized bool
 }
 
 // Prefix returns the positions 0 to n-1.
@@ -147,6 +154,12 @@ func Collect(ctx context.Context, live *pgx.Conn, o CollectOptions) (gate.Input,
 	if in.Ops, err = ReadOperations(ctx, live); err != nil {
 		return gate.Input{}, tm, err
 	}
+	if o.Data != nil {
+		if in.Data, err = countData(ctx, live, o.Migrations, o.Data); err != nil {
+			return gate.Input{}, tm, fmt.Errorf("data checks: %w", err)
+		}
+	}
+	in.Sized = o.Sized
 	tm.Live = time.Since(start)
 
 	start = time.Now()
@@ -776,4 +789,35 @@ func GateOperation(op *state.Operation) *gate.Operation {
 	}
 	return &gate.Operation{ID: op.ID, Action: op.Action, Step: op.Step, Deployment: op.Deployment, Target: op.Target,
 		From: string(op.From), To: string(op.To), StartedAt: op.StartedAt, UpdatedAt: op.UpdatedAt, Actor: op.Actor}
+}
+
+// countData counts, on the replica when there is one, the live rows the
+// pending migrations would fail on.
+func countData(ctx context.Context, live *pgx.Conn, migs []*runner.Migration, dc *runner.DataChecks) (*gate.DataReport, error) {
+	var q datacheck.Querier = live
+	if dc.Replica != nil {
+		q = dc.Replica
+	}
+	res, err := runner.PendingDataChecks(ctx, live, q, migs, dc.Options)
+	if err != nil {
+		return nil, err
+	}
+	version := map[string]string{}
+	for _, m := range migs {
+		version[m.Path] = m.Version
+	}
+	r := &gate.DataReport{}
+	for _, x := range res {
+		f := gate.DataFinding{Version: version[x.Path], Message: x.Message()}
+		switch {
+		case x.Failing():
+			r.Failing = append(r.Failing, f)
+		case x.Err != "":
+			r.NotChecked = append(r.NotChecked, f)
+		}
+		if x.Skipped == "" && x.Err == "" {
+			r.Checked++
+		}
+	}
+	return r, nil
 }

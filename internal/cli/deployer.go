@@ -107,6 +107,7 @@ func (o *DeployOptions) deployer(ctx context.Context) (d *deploy.Deployer, close
 		}
 	}
 	d = &deploy.Deployer{Config: dc, Conn: conn, Switcher: sw, Migrations: p.migs, Actor: actor, Report: rep, Out: o.IO.ErrOut}
+	d.Migrate.DataChecks = dataChecksOf(p.cfg)
 	if deployerWiring != nil {
 		deployerWiring(d, o.IO)
 	}

@@ -28,6 +28,7 @@ type GateOptions struct {
 	Service           string
 	Queries           string
 	NewQueries        string
+	dataFlags
 }
 
 func newCmdGate(s *IOStreams) *cobra.Command {
@@ -70,6 +71,17 @@ stops preparing, or whose result columns change (the old color's prepared
 statements would fail with "cached plan must not change result type"),
 blocks, naming the query, the error and the migration.
 
+The live rows each pending statement would fail on are counted (data
+checks; --no-data-checks or data_checks.disable turns them off): NULLs under
+SET NOT NULL, duplicates under a unique index or constraint, orphans under a
+foreign key, rows a CHECK rejects, values a type change cannot convert. A
+pending migration the new color needs that would fail blocks; a contract
+migration that would fail is a risk before the switch and blocks
+pre-contract. The findings about locks and rewrites of the pending
+migrations carry their tables' sizes (read from pg_class; rules.
+small_table_rows sets their severity): an error (a rewrite of a large table)
+blocks the same way, a warning is a risk.
+
 The migrations, the database (--dsn, deploy.database_url, $DATABASE_URL) and
 the lint rules come from .bgmigrate.yaml as for every command.
 
@@ -91,6 +103,7 @@ Exit status: 0 allow, 1 block, 2 error.`,
 	f.StringSliceVar(&opts.Schemas, "schema", nil, "schemas to compare (default: all but PostgreSQL's and bgmigrate's)")
 	f.StringVar(&opts.Service, "service", "", "read the deployment state of this service (default deploy.service of .bgmigrate.yaml)")
 	f.StringVar(&opts.Queries, "queries", "", "the old color's queries: a file of SQL statements, or pg_stat_statements[?role=R&database=D] (default deploy.gate.queries)")
+	opts.dataFlags.register(cmd)
 	f.StringVar(&opts.NewQueries, "new-queries", "", "the new color's queries, the same way (default deploy.gate.new_queries)")
 	return cmd
 }
@@ -145,10 +158,18 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := p.withTableSizes(ctx, conn); err != nil {
+		return err
+	}
+	dc, closeData, err := opts.dataChecks(ctx, p.cfg)
+	if err != nil {
+		return err
+	}
+	defer closeData()
 	in, _, err := live.Collect(ctx, conn, live.CollectOptions{
 		Stage: stage, Migrations: p.migs, OldVersion: opts.OldVersion, NewVersion: opts.NewVersion,
 		DevURL: devURL, Schemas: schemas, MaxTransactionAge: maxAge, Log: opts.IO.ErrOut, State: st,
-		OldQueries: oldQ, NewQueries: newQ,
+		OldQueries: oldQ, NewQueries: newQ, Data: dc, Sized: p.sized,
 	})
 	if err != nil {
 		var ve *live.VersionError

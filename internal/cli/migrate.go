@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os/user"
+	"slices"
 	"time"
 
+	"github.com/bgmigrate/bgmigrate/datacheck"
 	"github.com/bgmigrate/bgmigrate/deploy"
 	"github.com/bgmigrate/bgmigrate/gate"
 	"github.com/bgmigrate/bgmigrate/gate/live"
@@ -58,6 +61,7 @@ type MigrateOptions struct {
 	Force            bool
 	Reason           string
 	Deployment       string
+	dataFlags
 }
 
 func newCmdMigrate(s *IOStreams) *cobra.Command {
@@ -100,6 +104,7 @@ bgmigrate retire.`,
 	f.BoolVar(&opts.Force, "force", false, "apply contract migrations while the old color is a rollback target (needs --reason)")
 	f.StringVar(&opts.Reason, "reason", "", "why --force is used; recorded in the history")
 	f.StringVar(&opts.Deployment, "deployment", "", "deployment id recorded with the migrations")
+	opts.dataFlags.register(cmd)
 	return cmd
 }
 
@@ -119,12 +124,17 @@ func migrateRun(ctx context.Context, opts *MigrateOptions) error {
 		return err
 	}
 	if opts.DryRun {
-		return dryRun(ctx, opts.IO, p, opts.DSN, phase, opts.Force, opts.Reason)
+		return dryRun(ctx, opts.IO, p, opts.DSN, phase, opts.Force, opts.Reason, &opts.dataFlags)
 	}
+	dc, closeData, err := opts.dataChecks(ctx, p.cfg)
+	if err != nil {
+		return err
+	}
+	defer closeData()
 	ro := runner.Options{
 		Phase: phase, LockTimeout: opts.LockTimeout, StatementTimeout: opts.StatementTimeout, Retries: opts.Retries,
 		LockWait: opts.LockWait, LockWaitTimeout: opts.LockWaitTimeout, Force: opts.Force, Reason: opts.Reason,
-		Deployment: opts.Deployment, AppliedBy: appliedBy(), Log: opts.IO.ErrOut,
+		Deployment: opts.Deployment, AppliedBy: appliedBy(), Log: opts.IO.ErrOut, DataChecks: dc,
 	}
 	if p.deploy != nil && phase != runner.PhaseExpand {
 		// The service is deployed with bgmigrate deploy: the contract
@@ -165,15 +175,20 @@ func printResult(s *IOStreams, res *runner.Result) {
 
 // dryRun prints what a run of the phase would do, from the history when
 // the database is reachable (and the deployment state as recorded, with a
-// deploy: section), without changing anything.
-func dryRun(ctx context.Context, s *IOStreams, p *project, dsnFlag string, phase runner.Phase, force bool, reason string) error {
+// deploy: section), without changing anything. With the database it also
+// prints the pending statements' findings with their tables' sizes and the
+// live rows they would fail on; a pending migration known to fail exits 1.
+func dryRun(ctx context.Context, s *IOStreams, p *project, dsnFlag string, phase runner.Phase, force bool, reason string, df *dataFlags) error {
 	f := gate.Facts{Migrations: runner.GateMigrations(p.migs)}
+	var conn *pgx.Conn
 	if dsn, err := p.databaseURL(dsnFlag, s); err == nil {
-		conn, err := connect(ctx, dsn)
-		if err != nil {
+		if conn, err = connect(ctx, dsn); err != nil {
 			return err
 		}
 		defer conn.Close(context.Background())
+		if err := p.withTableSizes(ctx, conn); err != nil {
+			return err
+		}
 		if f, _, err = runner.ReadFacts(ctx, conn, p.migs); err != nil {
 			return &exitError{code: ExitUsage, err: err}
 		}
@@ -188,11 +203,37 @@ func dryRun(ctx context.Context, s *IOStreams, p *project, dsnFlag string, phase
 	}
 	run, later, v, err := runner.Schedule(f, p.migs, phase, force, reason)
 	if err != nil {
+		if conn != nil {
+			printSized(s.Out, p.migs)
+		}
 		return &exitError{code: ExitFindings, err: err}
 	}
 	runner.PrintPlan(s.Out, run, later, phase)
 	for _, w := range v.Wait {
 		fmt.Fprintf(s.Out, "%s waits: %s\n", w.Migration.Path, w.Reason)
+	}
+	if conn == nil {
+		return nil
+	}
+	printSized(s.Out, append(slices.Clone(run), later...))
+	dc, closeFn, err := df.dataChecks(ctx, p.cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if dc == nil {
+		return nil
+	}
+	var q datacheck.Querier = conn
+	if dc.Replica != nil {
+		q = dc.Replica
+	}
+	res, err := runner.PendingDataChecks(ctx, conn, q, p.migs, dc.Options)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: fmt.Errorf("data checks: %w", err)}
+	}
+	if printDataChecks(s.Out, res) {
+		return &exitError{code: ExitFindings, err: errors.New("a pending migration would fail on the live data (see the data checks above)")}
 	}
 	return nil
 }

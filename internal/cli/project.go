@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"github.com/bgmigrate/bgmigrate/rules"
 	"path/filepath"
 
 	"github.com/bgmigrate/bgmigrate/config"
@@ -25,6 +26,9 @@ type project struct {
 	deploy *config.Deploy
 	dir    string
 	migs   []*runner.Migration
+	// pgFlag says --pg-version was given; sized that migs were linted
+	// with the live table sizes (withTableSizes).
+	pgFlag, sized bool
 }
 
 // projectFlags are the flags of the commands that read the project.
@@ -99,16 +103,17 @@ func (p *projectFlags) load(ctx context.Context, s *IOStreams) (*project, error)
 	if err != nil {
 		return nil, err
 	}
-	migs, err := loadMigrations(ctx, cfg, dir, p.isChanged("pg-version"))
+	migs, err := loadMigrations(ctx, cfg, dir, p.isChanged("pg-version"), nil)
 	if err != nil {
 		return nil, err
 	}
-	return &project{cfg: cfg, deploy: dc, dir: dir, migs: migs}, nil
+	return &project{cfg: cfg, deploy: dc, dir: dir, migs: migs, pgFlag: p.isChanged("pg-version")}, nil
 }
 
 // loadMigrations lints and loads the migrations of dir with the
-// configuration, as bgmigrate lint would lint them.
-func loadMigrations(ctx context.Context, cfg *config.Config, dir string, pgFlag bool) ([]*runner.Migration, error) {
+// configuration, as bgmigrate lint would lint them (with --dsn when
+// tables, the live table sizes, are given).
+func loadMigrations(ctx context.Context, cfg *config.Config, dir string, pgFlag bool, tables map[string]rules.TableStats) ([]*runner.Migration, error) {
 	perFile := func(path string) (parser.Format, int) {
 		v := cfg.PGVersionFor(path)
 		if v == cfg.PGVersion || pgFlag {
@@ -116,7 +121,7 @@ func loadMigrations(ctx context.Context, cfg *config.Config, dir string, pgFlag 
 		}
 		return cfg.FormatFor(path), v
 	}
-	migs, err := runner.LoadWith(ctx, runner.LoadOptions{Dirs: []string{dir}, Rules: cfg.RulesConfig(), Exclude: cfg.Excluded, PerFile: perFile})
+	migs, err := runner.LoadWith(ctx, runner.LoadOptions{Dirs: []string{dir}, Rules: sizedConfig(cfg, tables), Exclude: cfg.Excluded, PerFile: perFile})
 	if err != nil {
 		return nil, &exitError{code: ExitUsage, err: err}
 	}
