@@ -852,9 +852,13 @@ func (d *Deployer) recordRollback(ctx context.Context, dep, target *state.Deploy
 	return state.SetTraffic(ctx, d.Conn, d.Config.Service, to, 100, d.actor())
 }
 
-// drain lets the old color finish its requests, counted from the switch,
-// then records it standing by as the rollback target. With a rollback
-// window of 0s it is retired at once.
+// drain lets the old color finish its requests, then records it standing
+// by as the rollback target. A switcher that reads the requests in flight
+// (switcher.InFlightReader) is watched until the old color has none or
+// deploy.drain has passed since the switch; one that cannot tell is given
+// the whole drain, a timer. The step's time is counted from the switch,
+// as the drain is. A drain of 0s does not wait. With a rollback window of
+// 0s the old color is retired at once.
 func (r *run) drain(ctx context.Context) error {
 	d := r.d
 	s := d.begin("drain", "%s finishes its requests", r.current.Color)
@@ -863,26 +867,92 @@ func (r *run) drain(ctx context.Context) error {
 	if from.IsZero() {
 		from = time.Now()
 	}
-	if wait := drain - time.Since(from); wait > 0 {
-		select {
-		case <-ctx.Done():
-			return s.fail(ctx.Err())
-		case <-time.After(wait):
-		}
+	s.start = from
+	w, err := watchDrain(ctx, d.Switcher, r.current.Color, from.Add(drain))
+	if err != nil {
+		return s.fail(err)
 	}
 	d.failpoint("drain:before-standby")
 	if err := d.moveTo(ctx, r.current, state.Standby); err != nil {
 		return s.fail(err)
 	}
-	since := time.Since(from).Round(100 * time.Millisecond)
+	since := w.at.Sub(from)
+	saw := w.describe(r.current.Color, r.current.Version, since, drain)
+	fields := map[string]any{"drained_s": since.Seconds()}
+	if w.ok {
+		fields["in_flight"] = w.n
+	}
 	if *d.Config.RollbackWindow == 0 {
-		s.ok(nil, "%s (%s) drained for %s since the switch (drain %s); no rollback window", r.current.Color, r.current.Version, since, drain)
+		s.ok(fields, "%s; no rollback window", saw)
 		return d.retire(ctx, r.current, "deploy.rollback_window is 0s", nil, r.op)
 	}
 	end := gate.WindowEnd(&gate.Deployment{ActivatedAt: r.dep.ActivatedAt}, nil, *d.Config.RollbackWindow, time.Now())
-	s.ok(map[string]any{"rollback_until": end, "drained_s": since.Seconds()}, "%s (%s) drained for %s since the switch (drain %s); it stands by as the rollback target until %s",
-		r.current.Color, r.current.Version, since, drain, end.UTC().Format(time.RFC3339))
+	fields["rollback_until"] = end
+	s.ok(fields, "%s; it stands by as the rollback target until %s", saw, end.UTC().Format(time.RFC3339))
 	return nil
+}
+
+// drainPoll is how often a drain reads the old color's requests in flight.
+const drainPoll = 50 * time.Millisecond
+
+// drained is what a drain saw: ok when the load balancer counted the
+// requests in flight (n at the last reading, at), else the drain was a
+// timer that ended at at; why says what the load balancer could not tell.
+type drained struct {
+	n   int
+	ok  bool
+	at  time.Time
+	why string
+}
+
+// watchDrain reads color's requests in flight from sw, when it can tell,
+// until there are none or deadline passes; a switcher that cannot tell
+// is waited for until deadline. Only the context's end is an error: a
+// failed reading is retried, and reported if it never succeeds.
+func watchDrain(ctx context.Context, sw switcher.Switcher, color switcher.Color, deadline time.Time) (drained, error) {
+	reader, _ := sw.(switcher.InFlightReader)
+	w := drained{why: "the switcher counts no requests in flight"}
+	for {
+		if reader != nil {
+			n, ok, err := reader.InFlight(ctx, color)
+			switch {
+			case ctx.Err() != nil:
+				return w, ctx.Err()
+			case err != nil:
+				w.why = fmt.Sprintf("reading the requests in flight failed: %v", err)
+			case !ok:
+				w.why = "the load balancer could not count the requests in flight"
+			default:
+				w.n, w.ok = n, true
+			}
+		}
+		w.at = time.Now()
+		if w.ok && w.n == 0 || !w.at.Before(deadline) {
+			return w, nil
+		}
+		wait := time.Until(deadline)
+		if reader != nil {
+			wait = min(wait, drainPoll)
+			w.ok = false
+		}
+		select {
+		case <-ctx.Done():
+			return w, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// describe says what the drain saw: "green (v1): 0 in flight after 1.3s
+// (drain 10s)".
+func (w drained) describe(color switcher.Color, version string, since, drain time.Duration) string {
+	switch {
+	case w.ok && w.n == 0:
+		return fmt.Sprintf("%s (%s): 0 in flight after %s (drain %s)", color, version, formatDuration(since), drain)
+	case w.ok:
+		return fmt.Sprintf("%s (%s): %d still in flight after %s, the drain has passed (drain %s)", color, version, w.n, formatDuration(since), drain)
+	}
+	return fmt.Sprintf("%s (%s) drained for %s since the switch (drain %s; %s)", color, version, formatDuration(since), drain, w.why)
 }
 
 // resume finishes the deployment an earlier run left unfinished, from

@@ -69,6 +69,12 @@
 // lines with weights (nginx's weighted round robin); a color with 0% has no
 // server line.
 //
+// With pid= the switcher is also a switcher.InFlightReader: InFlight
+// counts the connections nginx's workers hold to a color's server address
+// (read from /proc), which without upstream keepalive are its requests in
+// flight, so a drain waits until the old workers' last request to the old
+// color is answered.
+//
 // nginx's graceful reload lets requests in flight finish, but the old
 // workers close idle keep-alive connections: a client that sends its next
 // request on such a connection at that moment sees the connection closed

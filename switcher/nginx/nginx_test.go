@@ -55,11 +55,17 @@ func (s *server) url(extra url.Values) string {
 // when the test ends.
 func startNginx(t testing.TB) *server {
 	t.Helper()
+	return startNginxFor(t, switchertest.StartBackends(t))
+}
+
+// startNginxFor runs nginx as startNginx does, in front of b.
+func startNginxFor(t testing.TB, b *switchertest.Backends) *server {
+	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		switchertest.Unavailable(t, "nginx", "nginx not found in PATH")
 	}
-	s := &server{dir: t.TempDir(), backends: switchertest.StartBackends(t)}
+	s := &server{dir: t.TempDir(), backends: b}
 	s.conf = filepath.Join(s.dir, "nginx.conf")
 	s.upstream = filepath.Join(s.dir, "conf.d", "app-upstream.conf")
 	s.pidFile = filepath.Join(s.dir, "nginx.pid")
@@ -297,4 +303,34 @@ func BenchmarkSwitchUnderLoad(b *testing.B) {
 	s := startNginx(b)
 	in := switchertest.Instance{Switcher: switchertest.Open(b, s.url(nil)), Frontend: s.frontend()}
 	switchertest.Bench(b, in, 20, 16)
+}
+
+// TestInFlight: nginx proxying 5 requests that blue's backend holds has
+// 5 in flight for blue and 0 for green; after the switch (a reload) the
+// old worker still holds blue's 5 and green has 0; once they are answered
+// blue has 0 (the client's keep-alive connections to nginx still open).
+func TestInFlight(t *testing.T) {
+	t.Parallel()
+	held := switchertest.StartHeldBackends(t)
+	s := startNginxFor(t, &held.Backends)
+	// No check=: the backends hold the check's request too.
+	sw := switchertest.Open(t, s.url(url.Values{"check": {""}}))
+	took := switchertest.CheckInFlight(t, sw, held, s.frontend(), 5)
+	t.Logf("0 in flight %s after the release", took)
+}
+
+// TestInFlightUnknown: without pid= or for a unix socket server nginx's
+// in-flight requests cannot be counted; ok is false, with no error.
+func TestInFlightUnknown(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, q := range []string{
+		"upstream=app&blue=127.0.0.1:8081&green=127.0.0.1:8082",
+		"upstream=app&blue=unix:/run/blue.sock&green=127.0.0.1:8082&pid=" + dir + "/nginx.pid",
+	} {
+		sw := switchertest.Open(t, "nginx://"+dir+"/up.conf?"+q)
+		if n, ok, err := sw.(switcher.InFlightReader).InFlight(t.Context(), switcher.Blue); n != 0 || ok || err != nil {
+			t.Errorf("%s: InFlight(blue) = %d, %v, %v; want 0, false, nil", q, n, ok, err)
+		}
+	}
 }
