@@ -47,7 +47,7 @@ func baselineRun(ctx context.Context, opts *BaselineOptions) error {
 	defer conn.Close(context.Background())
 	done, err := runner.Baseline(ctx, conn, opts.From, p.migs, appliedBy())
 	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
+		return usage(err)
 	}
 	fmt.Fprintf(opts.IO.Out, "%d migrations recorded as applied from the %s history\n", len(done), opts.From)
 	return nil

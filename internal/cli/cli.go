@@ -44,23 +44,65 @@ func (s *IOStreams) ColorEnabled() bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// exitError carries an exit code through cobra.
-type exitError struct {
-	code int
-	err  error
-}
+// The errors a command returns say what went wrong, not how to exit:
+// exitCode maps them to exit codes, here and nowhere else.
+//
+// usageErr: the command could not do what was asked: a flag, the
+// configuration, a file, or a database or load balancer it could not
+// reach or read (exit 2).
+type usageErr struct{ err error }
 
-func (e *exitError) Error() string {
+// refusal: the command ran and says no: findings at the fail level, a
+// refused, blocked or failed migration, deploy, step or check, a rollback
+// (exit 1). A nil err says it all was printed already.
+type refusal struct{ err error }
+
+func (e *usageErr) Error() string { return e.err.Error() }
+func (e *usageErr) Unwrap() error { return e.err }
+
+func (e *refusal) Error() string {
 	if e.err == nil {
 		return ""
 	}
 	return e.err.Error()
 }
 
-func (e *exitError) Unwrap() error { return e.err }
+func (e *refusal) Unwrap() error { return e.err }
 
-// findingsError ends a run with ExitFindings without printing anything more.
-var errFindings = &exitError{code: ExitFindings}
+// usage marks err as a usage, configuration or I/O error.
+func usage(err error) error { return &usageErr{err} }
+
+// usageError is usage with a message.
+func usageError(format string, args ...any) error {
+	return usage(fmt.Errorf(format, args...))
+}
+
+// refused marks err as the command's no.
+func refused(err error) error { return &refusal{err} }
+
+// errFindings ends a run with ExitFindings without printing anything more.
+var errFindings = refused(nil)
+
+// exitCode maps the error a command returned to the process exit code, in
+// one place. An error that is neither kind comes from cobra (an unknown
+// command or flag) or from a package that could not start: a usage error.
+func exitCode(err error) int {
+	var r *refusal
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &r):
+		return ExitFindings
+	}
+	return ExitUsage
+}
+
+// typed reports whether err already says which kind it is.
+func typed(err error) bool {
+	var u *usageErr
+	var r *refusal
+	return errors.As(err, &u) || errors.As(err, &r)
+}
 
 // Main runs the command line and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -80,18 +122,10 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv fu
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
+	if err != nil && err.Error() != "" {
+		fmt.Fprintf(stderr, "bgmigrate: %v\n", err)
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "bgmigrate: %v\n", ee.err)
-		}
-		return ee.code
-	}
-	fmt.Fprintf(stderr, "bgmigrate: %v\n", err)
-	return ExitUsage
+	return exitCode(err)
 }
 
 // NewRootCmd builds the command tree.
@@ -110,28 +144,10 @@ the switch on a live schema that works for both colors.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())}
+		return usageError("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})
 	root.AddCommand(newCmdLint(s, nil), newCmdRules(s), newCmdExplain(s),
 		newCmdMigrate(s), newCmdPlan(s), newCmdInit(s), newCmdStatus(s), newCmdRetire(s), newCmdBaseline(s), newCmdGate(s), newCmdGitHubEventBase(s),
 		newCmdDeploy(s), newCmdRollback(s), newCmdSwitch(s), newCmdContract(s), newCmdSplit(s), newCmdTrace(s))
 	return root
-}
-
-// exitCode maps the error of a command's action to its exit code, in one
-// place: an exitError carries its own; everything else a command's action
-// returns is a refusal, a block, a failed check or step, or a rollback.
-func exitCode(err error) int {
-	var ee *exitError
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &ee):
-		return ee.code
-	}
-	return ExitFindings
-}
-
-func usageError(format string, args ...any) error {
-	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
 }

@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,5 +235,30 @@ func TestConfigAppliesAndFlagsWin(t *testing.T) {
 	r = run(t, "", "lint", "--config", path, "--fail-on", "error", "testdata/release")
 	if r.code != ExitFindings {
 		t.Errorf("--fail-on error did not beat fail_on: none (exit %d)", r.code)
+	}
+}
+
+// TestExitCodes: the one mapping from the kinds of error to exit codes,
+// wrapped or not.
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, ExitOK},
+		{"a refusal", refused(errors.New("deploy refused")), ExitFindings},
+		{"findings printed already", errFindings, ExitFindings},
+		{"a wrapped refusal", fmt.Errorf("contract: %w", refused(errors.New("blocked"))), ExitFindings},
+		{"a usage error", usageError("unknown format %q", "xml"), ExitUsage},
+		{"a wrapped usage error", fmt.Errorf("config: %w", usage(errors.New("bad key"))), ExitUsage},
+		{"an error of neither kind", errors.New("unknown command"), ExitUsage},
+	} {
+		if got := exitCode(tc.err); got != tc.want {
+			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if r := run(t, "", "lint", "--no-such-flag"); r.code != ExitUsage || !strings.Contains(r.stderr, "--no-such-flag") {
+		t.Errorf("unknown flag: %+v", r)
 	}
 }

@@ -98,7 +98,7 @@ func printDataChecks(w io.Writer, res []datacheck.Result) (failing bool) {
 func (p *project) withTableSizes(ctx context.Context, conn *pgx.Conn) error {
 	tables, err := tablestats.Read(ctx, conn)
 	if err != nil {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("read table sizes: %w", err)}
+		return usage(fmt.Errorf("read table sizes: %w", err))
 	}
 	migs, err := loadMigrations(ctx, p.cfg, p.dir, p.pgFlag, tables)
 	if err != nil {

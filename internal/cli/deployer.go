@@ -80,12 +80,12 @@ func (o *DeployOptions) deployer(ctx context.Context) (d *deploy.Deployer, close
 	deploy.ApplyDefaults(dc)
 	conn, err := pgx.Connect(ctx, dc.DatabaseURL)
 	if err != nil {
-		return nil, nil, &exitError{code: ExitUsage, err: fmt.Errorf("connect to %s: %w", Redact(dc.DatabaseURL), err)}
+		return nil, nil, usage(fmt.Errorf("connect to %s: %w", Redact(dc.DatabaseURL), err))
 	}
 	sw, err := switcher.Open(ctx, dc.Switcher)
 	if err != nil {
 		conn.Close(context.Background())
-		return nil, nil, &exitError{code: ExitFindings, err: fmt.Errorf("open the switcher (deploy.switcher): %w; traffic was not touched", err)}
+		return nil, nil, refused(fmt.Errorf("open the switcher (deploy.switcher): %w; traffic was not touched", err))
 	}
 	actor := o.Actor
 	if actor == "" {
@@ -138,8 +138,10 @@ func (o *DeployOptions) run(ctx context.Context, fn func(context.Context, *deplo
 		return err
 	}
 	defer closeFn()
-	if err := fn(ctx, d); err != nil {
-		return &exitError{code: exitCode(err), err: err}
+	if err := fn(ctx, d); err != nil && !typed(err) {
+		return refused(err)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

@@ -148,7 +148,7 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 	var st *gate.State
 	if opts.Service != "" {
 		if st, err = live.ReadState(ctx, conn, opts.Service); err != nil {
-			return &exitError{code: ExitUsage, err: err}
+			return usage(err)
 		}
 		if st != nil && p.deploy != nil && p.deploy.RollbackWindow != nil {
 			st.RollbackWindow = *p.deploy.RollbackWindow
@@ -176,14 +176,14 @@ func gateRun(ctx context.Context, opts *GateOptions) error {
 		if errors.As(err, &ve) {
 			return usageError("%v", err)
 		}
-		return &exitError{code: ExitUsage, err: err}
+		return usage(err)
 	}
 	d := gate.Evaluate(in)
 	if opts.Format == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(d); err != nil {
-			return &exitError{code: ExitUsage, err: err}
+			return usage(err)
 		}
 	} else {
 		printDecision(opts.IO.Out, in, d)

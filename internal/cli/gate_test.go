@@ -94,18 +94,10 @@ func runGate(t *testing.T, args ...string) gateResult {
 	cmd.SetErr(&errOut)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	err := cmd.ExecuteContext(context.Background())
-	code := ExitOK
-	if err != nil {
-		code = ExitUsage
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		if err.Error() != "" {
-			fmt.Fprintf(&errOut, "bgmigrate: %v\n", err)
-		}
+	if err != nil && err.Error() != "" {
+		fmt.Fprintf(&errOut, "bgmigrate: %v\n", err)
 	}
-	return gateResult{result{code, out.String(), errOut.String()}, err}
+	return gateResult{result{exitCode(err), out.String(), errOut.String()}, err}
 }
 
 func TestGateScenarios(t *testing.T) {

@@ -61,19 +61,19 @@ func initRun(opts *InitOptions) error {
 			// Overwrite the file that is there rather than add a second one.
 			target = p
 		case !errors.Is(err, fs.ErrNotExist):
-			return &exitError{code: ExitUsage, err: err}
+			return usage(err)
 		}
 	}
 	migs, runner, err := config.Detect(opts.Dir)
 	if err != nil {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("search for migrations: %w", err)}
+		return usage(fmt.Errorf("search for migrations: %w", err))
 	}
 	content := config.TemplateFor(runner, migs)
 	if _, err := config.Parse(target, []byte(content)); err != nil {
 		return fmt.Errorf("internal error: the starter configuration does not load: %w", err)
 	}
 	if err := os.WriteFile(target, []byte(content), 0o644); err != nil {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("write config: %w", err)}
+		return usage(fmt.Errorf("write config: %w", err))
 	}
 	var dirs []string
 	for _, m := range migs {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,14 +37,10 @@ func writeFile(t *testing.T, root, rel, content string) {
 }
 
 func codeOf(err error) int {
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	if err != nil {
+	if err != nil && !typed(err) {
 		return -1
 	}
-	return ExitOK
+	return exitCode(err)
 }
 
 func TestInit(t *testing.T) {

@@ -102,7 +102,7 @@ func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
 		found, err := config.Find(".")
 		if err != nil {
-			return nil, &exitError{code: ExitUsage, err: err}
+			return nil, usage(err)
 		}
 		path = found
 	}
@@ -111,7 +111,7 @@ func loadConfig(path string) (*config.Config, error) {
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, &exitError{code: ExitUsage, err: err}
+		return nil, usage(err)
 	}
 	return cfg, nil
 }
@@ -211,13 +211,13 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 		Rules: rc, Exclude: cfg.Excluded, PerFile: perFile, Prepare: prepare,
 	})
 	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
+		return usage(err)
 	}
 	if err := writeReport(opts.IO.Out, opts.Format, res, opts); err != nil {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("write output: %w", err)}
+		return usage(fmt.Errorf("write output: %w", err))
 	}
 	if err := writeFiles(res, opts); err != nil {
-		return &exitError{code: ExitUsage, err: err}
+		return usage(err)
 	}
 	if failOn > 0 && res.Count(failOn) > 0 {
 		return errFindings
@@ -238,7 +238,7 @@ func readTableStats(ctx context.Context, dsn string) (map[string]rules.TableStat
 	defer conn.Close(context.WithoutCancel(ctx))
 	tables, err := tablestats.Read(ctx, conn)
 	if err != nil {
-		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("%s: %w", Redact(dsn), err)}
+		return nil, usage(fmt.Errorf("%s: %w", Redact(dsn), err))
 	}
 	return tables, nil
 }

@@ -33,7 +33,7 @@ func Redact(dsn string) string {
 func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return nil, &exitError{code: ExitUsage, err: fmt.Errorf("connect to %s: %w", Redact(dsn), err)}
+		return nil, usage(fmt.Errorf("connect to %s: %w", Redact(dsn), err))
 	}
 	return conn, nil
 }
@@ -157,7 +157,7 @@ func migrateRun(ctx context.Context, opts *MigrateOptions) error {
 	if err != nil {
 		// A refused or failed run: lint errors, the contract gate, the
 		// lock held by another run, a statement or lock timeout.
-		return &exitError{code: ExitFindings, err: err}
+		return refused(err)
 	}
 	return nil
 }
@@ -190,11 +190,11 @@ func dryRun(ctx context.Context, s *IOStreams, p *project, dsnFlag string, phase
 			return err
 		}
 		if f, _, err = runner.ReadFacts(ctx, conn, p.migs); err != nil {
-			return &exitError{code: ExitUsage, err: err}
+			return usage(err)
 		}
 		if p.deploy != nil {
 			if f.State, err = live.ReadState(ctx, conn, p.deploy.Service); err != nil {
-				return &exitError{code: ExitUsage, err: err}
+				return usage(err)
 			}
 			if f.State != nil && p.deploy.RollbackWindow != nil {
 				f.State.RollbackWindow = *p.deploy.RollbackWindow
@@ -206,7 +206,7 @@ func dryRun(ctx context.Context, s *IOStreams, p *project, dsnFlag string, phase
 		if conn != nil {
 			printSized(s.Out, p.migs)
 		}
-		return &exitError{code: ExitFindings, err: err}
+		return refused(err)
 	}
 	runner.PrintPlan(s.Out, run, later, phase)
 	for _, w := range v.Wait {
@@ -230,10 +230,10 @@ func dryRun(ctx context.Context, s *IOStreams, p *project, dsnFlag string, phase
 	}
 	res, err := runner.PendingDataChecks(ctx, conn, q, p.migs, dc.Options)
 	if err != nil {
-		return &exitError{code: ExitUsage, err: fmt.Errorf("data checks: %w", err)}
+		return usage(fmt.Errorf("data checks: %w", err))
 	}
 	if printDataChecks(s.Out, res) {
-		return &exitError{code: ExitFindings, err: errors.New("a pending migration would fail on the live data (see the data checks above)")}
+		return refused(errors.New("a pending migration would fail on the live data (see the data checks above)"))
 	}
 	return nil
 }

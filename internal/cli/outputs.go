@@ -95,7 +95,7 @@ func newCmdGitHubEventBase(s *IOStreams) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
-				return &exitError{code: ExitUsage, err: err}
+				return usage(err)
 			}
 			var ev struct {
 				PullRequest *struct {
@@ -106,7 +106,7 @@ func newCmdGitHubEventBase(s *IOStreams) *cobra.Command {
 				Before string `json:"before"`
 			}
 			if err := json.Unmarshal(data, &ev); err != nil {
-				return &exitError{code: ExitUsage, err: fmt.Errorf("%s: %w", args[0], err)}
+				return usage(fmt.Errorf("%s: %w", args[0], err))
 			}
 			switch {
 			case ev.PullRequest != nil:

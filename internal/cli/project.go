@@ -65,7 +65,7 @@ func (p *projectFlags) config(s *IOStreams) (*config.Config, *config.Deploy, err
 	}
 	dc, err := cfg.Deploy.Expand(s.Env)
 	if err != nil {
-		return nil, nil, &exitError{code: ExitUsage, err: err}
+		return nil, nil, usage(err)
 	}
 	return cfg, dc, nil
 }
@@ -123,7 +123,7 @@ func loadMigrations(ctx context.Context, cfg *config.Config, dir string, pgFlag 
 	}
 	migs, err := runner.LoadWith(ctx, runner.LoadOptions{Dirs: []string{dir}, Rules: sizedConfig(cfg, tables), Exclude: cfg.Excluded, PerFile: perFile})
 	if err != nil {
-		return nil, &exitError{code: ExitUsage, err: err}
+		return nil, usage(err)
 	}
 	return migs, nil
 }
@@ -184,7 +184,7 @@ func (p *project) queries(ctx context.Context, conn *pgx.Conn, oldFlag, newFlag 
 		}
 		q, err := live.ReadQueries(ctx, conn, src, dir)
 		if err != nil {
-			return nil, &exitError{code: ExitUsage, err: err}
+			return nil, usage(err)
 		}
 		return q, nil
 	}

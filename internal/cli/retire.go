@@ -66,7 +66,7 @@ func retireRun(ctx context.Context, opts *RetireOptions) error {
 	}
 	defer conn.Close(context.Background())
 	if err := runner.Retire(ctx, conn, opts.Color, appliedBy(), opts.Reason); err != nil {
-		return &exitError{code: ExitUsage, err: err}
+		return usage(err)
 	}
 	fmt.Fprintln(opts.IO.Out, "old color retired: contract migrations may run")
 	return nil

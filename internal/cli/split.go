@@ -81,11 +81,11 @@ func (o *SplitOptions) run(file string) error {
 	}
 	plan, files, err := split.PlanFile(file, split.Options{PGVersion: o.PGVersion, Fill: fill})
 	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
+		return usage(err)
 	}
 	if o.Write && plan.Changed && len(plan.Problems) == 0 {
 		if err := writeSplit(file, files); err != nil {
-			return &exitError{code: ExitUsage, err: err}
+			return usage(err)
 		}
 	}
 	written := o.Write && plan.Changed && len(plan.Problems) == 0

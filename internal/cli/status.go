@@ -55,7 +55,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 		d.Report = deploy.Discard
 		r, err := d.Status(ctx, opts.Events)
 		if err != nil {
-			return &exitError{code: ExitUsage, err: err}
+			return usage(err)
 		}
 		if format == "json" {
 			enc := json.NewEncoder(opts.IO.Out)
@@ -79,7 +79,7 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 	defer conn.Close(context.Background())
 	st, err := runner.ReadStatus(ctx, conn, p.migs, runner.Options{})
 	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
+		return usage(err)
 	}
 	st.Print(opts.IO.Out)
 	return nil

@@ -102,7 +102,7 @@ func (o *TraceOptions) run(ctx context.Context, paths []string) error {
 	res, err := trace.Run(ctx, p.migs, traced, trace.Options{DevURL: devURL, Rows: o.Rows,
 		LockTimeout: o.LockTimeout, StatementTimeout: o.StatementTimeout, Log: o.IO.ErrOut})
 	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
+		return usage(err)
 	}
 	if o.Format == "json" {
 		enc := json.NewEncoder(o.IO.Out)
