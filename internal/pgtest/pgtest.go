@@ -46,6 +46,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bgmigrate/bgmigrate/internal/ci"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -332,11 +333,8 @@ func SkipOrFail(t testing.TB, err error) {
 	t.Skip(msg)
 }
 
-// InCI reports whether the CI environment variable is set to a true value.
-func InCI() bool {
-	v, err := strconv.ParseBool(os.Getenv("CI"))
-	return err == nil && v
-}
+// InCI reports whether the tests run in CI (package ci).
+func InCI() bool { return ci.InCI() }
 
 // causeOf returns why err's PostgreSQL is unavailable, or err's text.
 func causeOf(err error) string {

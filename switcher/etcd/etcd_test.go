@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/bgmigrate/bgmigrate/internal/ci"
 	"github.com/bgmigrate/bgmigrate/switcher"
 	_ "github.com/bgmigrate/bgmigrate/switcher/etcd"
 	"github.com/bgmigrate/bgmigrate/switcher/switchertest"
@@ -43,10 +44,7 @@ func TestMain(m *testing.M) {
 func unavailable(t *testing.T, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: install it with apt-get install -y etcd-server)", msg)
-	}
-	t.Skipf("%s: skipping (apt-get install -y etcd-server)", msg)
+	ci.Unavailable(t, "%s (apt-get install -y etcd-server)", msg)
 }
 
 // startEtcd starts the package's etcd once, in a temporary data dir on free

@@ -7,12 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bgmigrate/bgmigrate/internal/ci"
 	"github.com/bgmigrate/bgmigrate/switcher"
 )
 
@@ -116,8 +116,5 @@ func FreePort(t testing.TB) int {
 func Unavailable(t testing.TB, pkg, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: install it with apt-get install -y %s)", msg, pkg)
-	}
-	t.Skipf("%s: skipping (apt-get install -y %s)", msg, pkg)
+	ci.Unavailable(t, "%s (apt-get install -y %s)", msg, pkg)
 }
