@@ -28,6 +28,13 @@
 // reads the field (GET) and maps it to a color; an address that is neither
 // color is an error.
 //
+// The switcher is a switcher.InFlightReader. InFlight reads the admin
+// API's /reverse_proxy/upstreams, whose num_requests counts the requests
+// Caddy proxies to each upstream of its pool. A switch takes the old
+// color's address out of the pool at once, while its requests still run
+// on the old server, and Caddy 2.6 counts them nowhere else: a color out
+// of the pool reports ok=false, and the drain falls back to its timer.
+//
 // The switcher is not switcher.Weighted: Caddy 2.6 (Debian bookworm) has no
 // weighted_round_robin selection policy (added in a later release), and a
 // split cannot be expressed with its policies.
@@ -140,7 +147,7 @@ func (s *Switcher) Active(ctx context.Context) (switcher.Color, error) {
 
 func (s *Switcher) active(ctx context.Context) (switcher.Color, error) {
 	var dial string
-	if err := s.do(ctx, http.MethodGet, nil, &dial); err != nil {
+	if err := s.do(ctx, http.MethodGet, s.target, nil, &dial); err != nil {
 		return "", err
 	}
 	for _, c := range []switcher.Color{switcher.Blue, switcher.Green} {
@@ -164,7 +171,7 @@ func (s *Switcher) Switch(ctx context.Context, to switcher.Color) error {
 	if cur, err := s.active(ctx); err == nil && cur == to {
 		return nil
 	}
-	if err := s.do(ctx, http.MethodPatch, s.cfg.Dial[to], nil); err != nil {
+	if err := s.do(ctx, http.MethodPatch, s.target, s.cfg.Dial[to], nil); err != nil {
 		return s.fail(ctx, "switch", err)
 	}
 	cur, err := s.active(ctx)
@@ -191,9 +198,9 @@ func (s *Switcher) fail(ctx context.Context, op string, err error) error {
 	return &switcher.ProviderError{Provider: provider, Op: op, Target: s.target, Err: err}
 }
 
-// do sends one admin request with a JSON body (when in is not nil) and
+// do sends one admin request to target with a JSON body (when in is not nil) and
 // decodes a JSON answer into out (when not nil).
-func (s *Switcher) do(ctx context.Context, method string, in, out any) error {
+func (s *Switcher) do(ctx context.Context, method, target string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -202,7 +209,7 @@ func (s *Switcher) do(ctx context.Context, method string, in, out any) error {
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, s.target, body)
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,17 @@ func (s *server) url(path string) string {
 // ends.
 func startCaddy(t testing.TB) *server {
 	t.Helper()
+	return startCaddyFor(t, switchertest.StartBackends(t))
+}
+
+// startCaddyFor runs caddy as startCaddy does, in front of b.
+func startCaddyFor(t testing.TB, b *switchertest.Backends) *server {
+	t.Helper()
 	bin, err := exec.LookPath("caddy")
 	if err != nil {
 		switchertest.Unavailable(t, "caddy", "caddy not found in PATH")
 	}
-	s := &server{backends: switchertest.StartBackends(t)}
+	s := &server{backends: b}
 	var last error
 	for range 5 {
 		s.admin, s.http = switchertest.FreePort(t), switchertest.FreePort(t)
@@ -241,4 +247,45 @@ func BenchmarkSwitchUnderLoad(b *testing.B) {
 	s := startCaddy(b)
 	in := switchertest.Instance{Switcher: switchertest.Open(b, s.url("/id/app_upstream")), Frontend: s.frontend()}
 	switchertest.Bench(b, in, 20, 16)
+}
+
+// TestInFlight: Caddy proxying 5 requests that blue's backend holds
+// counts 5 for blue in its pool, and 0 once they are answered; green, not
+// in the pool, cannot be counted; after a switch blue has left the pool
+// and cannot be counted either, while green is counted (0).
+func TestInFlight(t *testing.T) {
+	t.Parallel()
+	held := switchertest.StartHeldBackends(t)
+	s := startCaddyFor(t, &held.Backends)
+	sw := switchertest.Open(t, s.url("/id/app_upstream"))
+	r := sw.(switcher.InFlightReader)
+	ctx := t.Context()
+	errs := make(chan error, 5)
+	for range 5 {
+		go func() {
+			resp, err := http.Get(s.frontend())
+			if err == nil {
+				resp.Body.Close()
+			}
+			errs <- err
+		}()
+	}
+	switchertest.WaitInFlight(ctx, t, r, switcher.Blue, 5, 10*time.Second)
+	if n, ok, err := r.InFlight(ctx, switcher.Green); n != 0 || ok || err != nil {
+		t.Fatalf("InFlight(green), out of the pool = %d, %v, %v; want 0, false, nil", n, ok, err)
+	}
+	held.Release()
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	switchertest.WaitInFlight(ctx, t, r, switcher.Blue, 0, 10*time.Second)
+	if err := sw.Switch(ctx, switcher.Green); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok, err := r.InFlight(ctx, switcher.Blue); n != 0 || ok || err != nil {
+		t.Fatalf("InFlight(blue) after the switch = %d, %v, %v; want 0, false, nil", n, ok, err)
+	}
+	switchertest.WaitInFlight(ctx, t, r, switcher.Green, 0, 10*time.Second)
 }
