@@ -46,6 +46,11 @@ func (d *dataFlags) dataChecks(ctx context.Context, cfg *config.Config) (dc *run
 	}
 	dc = dataChecksOf(cfg)
 	if d.dataChanged("data-timeout") {
+		if d.DataTimeout <= 0 {
+			// A count with no time limit could hold a replica's or the
+			// primary's resources for hours: refused, not read as "none".
+			return nil, closeFn, usageError("--data-timeout %s: want a duration above 0s", d.DataTimeout)
+		}
 		dc.Timeout = d.DataTimeout
 	}
 	if d.dataChanged("data-sample-above") {

@@ -52,6 +52,9 @@ func TestPlanDataChecks(t *testing.T) {
 	if r := run(t, "", "plan", "--dir", dir, "--dsn", url, "--no-data-checks"); r.code != ExitOK || strings.Contains(r.stdout, "will fail") {
 		t.Errorf("plan --no-data-checks: %+v", r)
 	}
+	if r := run(t, "", "plan", "--dir", dir, "--dsn", url, "--data-timeout", "0s"); r.code != ExitUsage || !strings.Contains(r.stderr, "--data-timeout 0s") {
+		t.Errorf("plan --data-timeout 0s: %+v", r)
+	}
 	cfg := filepath.Join(t.TempDir(), ".bgmigrate.yaml")
 	if err := os.WriteFile(cfg, []byte("version: 1\ndata_checks:\n  disable: true\n"), 0o644); err != nil {
 		t.Fatal(err)
