@@ -51,6 +51,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bgmigrate/bgmigrate/switcher"
@@ -102,7 +103,9 @@ func New(cfg Config) (*Switcher, error) {
 	return &Switcher{
 		cfg:    cfg,
 		target: cfg.Admin + cfg.Path + "/dial",
-		client: &http.Client{Timeout: cfg.Timeout},
+		// No keep-alive: a config change can restart the admin server, and
+		// a request on a connection it closed fails.
+		client: &http.Client{Timeout: cfg.Timeout, Transport: &http.Transport{DisableKeepAlives: true}},
 	}, nil
 }
 
@@ -217,6 +220,16 @@ func (s *Switcher) do(ctx context.Context, method, target string, in, out any) e
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := s.client.Do(req)
+	// A config change restarts Caddy's admin server: a read that meets the
+	// restart is sent again.
+	for try := 1; err != nil && method == http.MethodGet && try < 5 && restarting(err); try++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(try) * 20 * time.Millisecond):
+		}
+		resp, err = s.client.Do(req)
+	}
 	if err != nil {
 		return err
 	}
@@ -243,4 +256,10 @@ func (s *Switcher) do(ctx context.Context, method, target string, in, out any) e
 		}
 	}
 	return nil
+}
+
+// restarting reports whether err is a connection the admin server closed
+// or refused, as it does while it restarts.
+func restarting(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
