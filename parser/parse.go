@@ -556,7 +556,7 @@ func splitTokens(toks []token, start, end int) []region {
 
 // statements parses text (at file offset base) into statements.
 func (f *File) statements(text string, base int, toks []token, nested bool) ([]*Statement, error) {
-	trees, err := parseTree(text)
+	trees, err := parseTreeJSON(text)
 	if err != nil {
 		return nil, err
 	}

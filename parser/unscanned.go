@@ -125,7 +125,7 @@ type unscannedPart struct {
 func (f *File) parsePiece(p region, last bool) (unscannedPart, bool) {
 	var out unscannedPart
 	text := f.Src[p.start:p.end]
-	trees, err := parseTree(text)
+	trees, err := parseTreeJSON(text)
 	if err != nil {
 		return out, false
 	}

@@ -44,7 +44,7 @@ func main() {
 		return
 	}
 	runs := 5
-	for _, mode := range []string{"read the files", "C parser to protobuf", "pg_query_go.Parse", "Parse + Scan"} {
+	for _, mode := range []string{"read the files", "C scanner to protobuf", "C parser to protobuf", "C parser to JSON", "pg_query_go.Parse", "Parse + Scan"} {
 		var times []time.Duration
 		for range runs {
 			times = append(times, pass(files, mode))
@@ -70,6 +70,10 @@ func pass(files []string, mode string) time.Duration {
 				switch mode {
 				case "C parser to protobuf":
 					pgparser.ParseToProtobuf(string(b))
+				case "C parser to JSON":
+					pgparser.ParseToJSON(string(b))
+				case "C scanner to protobuf":
+					pgparser.ScanToProtobuf(string(b))
 				case "pg_query_go.Parse":
 					pg.Parse(string(b))
 				case "Parse + Scan":
