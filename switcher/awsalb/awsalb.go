@@ -26,6 +26,12 @@
 // as 100% for it. Listener rules other than the default action are not
 // touched. IAM: elasticloadbalancing:DescribeListeners and
 // elasticloadbalancing:ModifyListener on the listener.
+//
+// The switcher is a switcher.InFlightReader through the targets'
+// deregistration state (DescribeTargetHealth, IAM
+// elasticloadbalancing:DescribeTargetHealth): a drain watches the old
+// color's deregistered targets drain; while they are registered and
+// serving the ALB cannot say, and the drain is a timer.
 package awsalb
 
 import (

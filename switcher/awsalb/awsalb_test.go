@@ -40,6 +40,7 @@ type standIn struct {
 	mu        sync.Mutex
 	listeners map[string][]xmlAction // listener ARN → default actions
 	groups    map[string]bool        // known target group ARNs
+	targets   map[string][]string    // target group ARN → the state of each target
 	modifies  []url.Values           // every ModifyListener form, in order
 }
 
@@ -93,6 +94,19 @@ type errorResponse struct {
 	Code      string   `xml:"Error>Code"`
 	Message   string   `xml:"Error>Message"`
 	RequestID string   `xml:"RequestId"`
+}
+
+type xmlTargetHealthDescription struct {
+	TargetID string `xml:"Target>Id"`
+	Port     int    `xml:"Target>Port"`
+	State    string `xml:"TargetHealth>State"`
+}
+
+type targetHealthResult struct {
+	XMLName      xml.Name                     `xml:"DescribeTargetHealthResponse"`
+	Xmlns        string                       `xml:"xmlns,attr"`
+	Descriptions []xmlTargetHealthDescription `xml:"DescribeTargetHealthResult>TargetHealthDescriptions>member"`
+	RequestID    string                       `xml:"ResponseMetadata>RequestId"`
 }
 
 const xmlns = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
@@ -150,6 +164,21 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.listeners[arn] = actions
 		}
 		s.reply(w, "ModifyListener", []xmlListener{listener(arn, s.listeners[arn])})
+	case "DescribeTargetHealth":
+		tg := f.Get("TargetGroupArn")
+		if !s.groups[tg] {
+			s.fail(w, http.StatusBadRequest, "TargetGroupNotFound", "One or more target groups not found")
+			return
+		}
+		var res targetHealthResult
+		for i, state := range s.targets[tg] {
+			d := xmlTargetHealthDescription{TargetID: fmt.Sprintf("i-%017d", i), Port: 8080, State: state}
+			res.Descriptions = append(res.Descriptions, d)
+		}
+		res.Xmlns, res.RequestID = xmlns, "req-th"
+		body, _ := xml.Marshal(res)
+		w.Header().Set("Content-Type", "text/xml")
+		w.Write(body)
 	default:
 		s.fail(w, http.StatusBadRequest, "InvalidAction", "unknown action "+f.Get("Action"))
 	}
@@ -488,5 +517,81 @@ func TestParseTarget(t *testing.T) {
 				t.Errorf("ParseTarget(%s) = %s, want %s", tc.url, got, tc.want)
 			}
 		})
+	}
+}
+
+// setTargets sets the states of a target group's targets.
+func (s *standIn) setTargets(tg string, states ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.targets == nil {
+		s.targets = map[string][]string{}
+	}
+	s.targets[tg] = states
+}
+
+// TestInFlightAgainstELBv2StandIn follows a scale-down of blue after a
+// switch to green: while blue's targets are registered and healthy the
+// ALB cannot say what they serve (ok false); deregistered, they drain and
+// each leaves once its requests are done, and InFlight counts them down
+// to 0. Green, whose one target is unused, has 0.
+func TestInFlightAgainstELBv2StandIn(t *testing.T) {
+	t.Parallel()
+	st, endpoint := startStandIn(t)
+	sw := newSwitcher(t, endpoint)
+	ctx := t.Context()
+	if err := sw.Switch(ctx, switcher.Green); err != nil {
+		t.Fatal(err)
+	}
+	st.setTargets(greenTG, "unused")
+	for _, c := range []struct {
+		states []string
+		n      int
+		ok     bool
+	}{
+		{[]string{"healthy", "healthy"}, 0, false},
+		{[]string{"draining", "draining"}, 2, true},
+		{[]string{"draining", "healthy"}, 1, true},
+		{[]string{"draining"}, 1, true},
+		{nil, 0, true},
+	} {
+		st.setTargets(blueTG, c.states...)
+		if n, ok, err := sw.InFlight(ctx, switcher.Blue); n != c.n || ok != c.ok || err != nil {
+			t.Errorf("blue targets %v: InFlight = %d, %v, %v; want %d, %v, nil", c.states, n, ok, err, c.n, c.ok)
+		}
+	}
+	if n, ok, err := sw.InFlight(ctx, switcher.Green); n != 0 || !ok || err != nil {
+		t.Errorf("green, unused: InFlight = %d, %v, %v; want 0, true, nil", n, ok, err)
+	}
+	if _, _, err := sw.InFlight(ctx, "red"); err == nil {
+		t.Error("InFlight(red): no error")
+	}
+}
+
+// describeOnly is an API without DescribeTargetHealth.
+type describeOnly struct{ awsalb.API }
+
+// TestInFlightWithoutTargetHealth: an API that cannot describe target
+// health cannot tell (ok false, no error); an unknown target group is a
+// ProviderError.
+func TestInFlightWithoutTargetHealth(t *testing.T) {
+	t.Parallel()
+	_, endpoint := startStandIn(t)
+	sw, err := awsalb.New(describeOnly{client(endpoint)}, target(endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok, err := sw.InFlight(t.Context(), switcher.Blue); n != 0 || ok || err != nil {
+		t.Fatalf("InFlight without DescribeTargetHealth = %d, %v, %v", n, ok, err)
+	}
+	tg := target(endpoint)
+	tg.TargetGroups[switcher.Blue] = strings.Replace(blueTG, "shop-blue", "shop-gone", 1)
+	sw, err = awsalb.New(client(endpoint), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pe *switcher.ProviderError
+	if _, ok, err := sw.InFlight(t.Context(), switcher.Blue); ok || !errors.As(err, &pe) || !errors.Is(err, switcher.ErrNotFound) {
+		t.Fatalf("InFlight of an unknown target group: %v, %v", ok, err)
 	}
 }
