@@ -148,6 +148,6 @@ the switch on a live schema that works for both colors.`,
 	})
 	root.AddCommand(newCmdLint(s, nil), newCmdRules(s), newCmdExplain(s),
 		newCmdMigrate(s), newCmdPlan(s), newCmdInit(s), newCmdStatus(s), newCmdRetire(s), newCmdBaseline(s), newCmdGate(s), newCmdGitHubEventBase(s),
-		newCmdDeploy(s), newCmdRollback(s), newCmdSwitch(s), newCmdContract(s), newCmdSplit(s), newCmdTrace(s))
+		newCmdDeploy(s), newCmdRollback(s), newCmdSwitch(s), newCmdContract(s), newCmdSplit(s), newCmdTrace(s), newCmdVersion(s))
 	return root
 }
