@@ -48,9 +48,23 @@
 //
 // # RBAC
 //
-// Services: get, patch. With wait=endpoints also pods: list and
-// endpointslices.discovery.k8s.io: list. HTTPRoutes: get, patch on
-// httproutes.gateway.networking.k8s.io.
+// Services: get, patch. With wait=endpoints, and for InFlight, also pods:
+// list and endpointslices.discovery.k8s.io: list. HTTPRoutes: get, patch
+// on httproutes.gateway.networking.k8s.io. A request RBAC refuses fails
+// with an error that wraps fs.ErrPermission ("permission denied") and
+// names these rules; the object is left as it was.
+//
+// # In flight
+//
+// A Service switcher is a switcher.InFlightReader: InFlight counts the
+// Pods of a color that the Service's EndpointSlices still list as serving
+// (ready, or terminating while still serving).
+//
+// # Tests
+//
+// The tests run against client-go's fakes and, through package k8stest,
+// against the real kube-apiserver and kube-controller-manager that
+// scripts/k8s-testenv.sh starts.
 package kubernetes
 
 import (

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -150,38 +151,23 @@ func (s *Service) waitEndpoints(ctx context.Context, to switcher.Color, selector
 // endpointsPending returns why the endpoints do not yet follow selector,
 // or "" once they do.
 func (s *Service) endpointsPending(ctx context.Context, selector map[string]string) (string, error) {
-	pods, err := s.dyn.Resource(podResource).Namespace(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(selector).String()})
+	want, err := s.podNames(ctx, selector)
 	if err != nil {
 		return "", err
 	}
-	want := make(map[string]bool, len(pods.Items))
-	for _, p := range pods.Items {
-		want[p.GetName()] = true
-	}
-	slices, err := s.dyn.Resource(endpointSliceResource).Namespace(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labelServiceName + "=" + s.t.Name})
+	eps, _, err := s.endpoints(ctx)
 	if err != nil {
 		return "", err
 	}
 	ready, stale := 0, 0
-	for _, sl := range slices.Items {
-		// endpoints has no omitempty: a slice without endpoints holds null.
-		endpoints, ok := sl.Object["endpoints"].([]any)
-		if !ok && sl.Object["endpoints"] != nil {
-			return "", fmt.Errorf("endpointslice %s/%s: endpoints is of the type %T, expected a list", sl.GetNamespace(), sl.GetName(), sl.Object["endpoints"])
+	for _, ep := range eps {
+		if !ep.ready {
+			continue
 		}
-		for _, e := range endpoints {
-			ep, _ := e.(map[string]any)
-			// A missing ready is unknown, which consumers treat as ready.
-			if r, found, _ := unstructured.NestedBool(ep, "conditions", "ready"); found && !r {
-				continue
-			}
-			kind, _, _ := unstructured.NestedString(ep, "targetRef", "kind")
-			name, _, _ := unstructured.NestedString(ep, "targetRef", "name")
-			if kind == "Pod" && want[name] {
-				ready++
-			} else {
-				stale++
-			}
+		if ep.pod != "" && want[ep.pod] {
+			ready++
+		} else {
+			stale++
 		}
 	}
 	switch {
@@ -193,13 +179,80 @@ func (s *Service) endpointsPending(ctx context.Context, selector map[string]stri
 	return "", nil
 }
 
+// podNames lists the names of the Pods selector matches.
+func (s *Service) podNames(ctx context.Context, selector map[string]string) (map[string]bool, error) {
+	pods, err := s.dyn.Resource(podResource).Namespace(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(selector).String()})
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]bool, len(pods.Items))
+	for _, p := range pods.Items {
+		names[p.GetName()] = true
+	}
+	return names, nil
+}
+
+// endpoint is one endpoint of the Service's EndpointSlices.
+type endpoint struct {
+	pod string // the Pod its targetRef names; "" when it names no Pod
+	// The conditions, an absent one read as the discovery.k8s.io/v1 API
+	// says: ready unknown is ready, serving unknown is as ready.
+	ready, serving bool
+}
+
+// endpoints reads the endpoints of the Service's EndpointSlices and how
+// many slices hold them.
+func (s *Service) endpoints(ctx context.Context) ([]endpoint, int, error) {
+	slices, err := s.dyn.Resource(endpointSliceResource).Namespace(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labelServiceName + "=" + s.t.Name})
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []endpoint
+	for _, sl := range slices.Items {
+		// endpoints has no omitempty: a slice without endpoints holds null.
+		eps, ok := sl.Object["endpoints"].([]any)
+		if !ok && sl.Object["endpoints"] != nil {
+			return nil, 0, fmt.Errorf("endpointslice %s/%s: endpoints is of the type %T, expected a list", sl.GetNamespace(), sl.GetName(), sl.Object["endpoints"])
+		}
+		for _, e := range eps {
+			m, _ := e.(map[string]any)
+			ep := endpoint{ready: true}
+			if r, found, _ := unstructured.NestedBool(m, "conditions", "ready"); found {
+				ep.ready = r
+			}
+			ep.serving = ep.ready
+			if r, found, _ := unstructured.NestedBool(m, "conditions", "serving"); found {
+				ep.serving = r
+			}
+			if kind, _, _ := unstructured.NestedString(m, "targetRef", "kind"); kind == "Pod" {
+				ep.pod, _, _ = unstructured.NestedString(m, "targetRef", "name")
+			}
+			out = append(out, ep)
+		}
+	}
+	return out, len(slices.Items), nil
+}
+
 // Close does nothing: the dynamic client holds no connection of its own.
 func (s *Service) Close() error { return nil }
 
-// apiError marks a missing object with switcher.ErrNotFound.
+// apiError marks a missing object with switcher.ErrNotFound and a request
+// RBAC refused with fs.ErrPermission ("permission denied"), naming the
+// rules the package doc lists.
 func (t Target) apiError(err error) error {
-	if apierrors.IsNotFound(err) {
+	switch {
+	case apierrors.IsNotFound(err):
 		return fmt.Errorf("%w: %s %s/%s (%w)", switcher.ErrNotFound, t.Kind, t.Namespace, t.Name, err)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w (%w); the %s switcher needs %s", fs.ErrPermission, err, t.Kind, t.rbac())
 	}
 	return err
+}
+
+// rbac names the RBAC rules the switcher of t needs (see the package doc).
+func (t Target) rbac() string {
+	if t.Kind == KindHTTPRoute {
+		return "get, patch on httproutes.gateway.networking.k8s.io"
+	}
+	return "get, patch on services (and list on pods and endpointslices.discovery.k8s.io for wait=endpoints and in-flight counts)"
 }
