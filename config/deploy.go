@@ -46,8 +46,10 @@ type Deploy struct {
 	StepPause *time.Duration `yaml:"step_pause"`
 	// Confidence watches the new color after the switch.
 	Confidence Confidence `yaml:"confidence"`
-	// Drain is how long the old color finishes its requests, counted from
-	// the switch, before it stands by; default 10s; 0s does not wait.
+	// Drain is how long the old color may take to finish its requests,
+	// counted from the switch, before it stands by; default 10s; 0s does
+	// not wait. A switcher that counts the requests in flight ends the
+	// drain as soon as the old color has none.
 	Drain *time.Duration `yaml:"drain"`
 	// RollbackWindow is how long the old color stays a rollback target
 	// after the switch; default 30m; 0s makes none (the old color is

@@ -177,7 +177,7 @@ func (d *Deployer) steps() []Step {
 			if r.current == nil {
 				return "nothing to drain"
 			}
-			return fmt.Sprintf("%s finishes its requests (%s from the switch), then stands by for %s", r.current.Color, *r.d.Config.Drain, *r.d.Config.RollbackWindow)
+			return fmt.Sprintf("%s finishes its requests (until none is in flight, at most %s from the switch), then stands by for %s", r.current.Color, *r.d.Config.Drain, *r.d.Config.RollbackWindow)
 		},
 			Skip: func(r *run) string {
 				if r.current == nil {

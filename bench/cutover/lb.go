@@ -16,8 +16,8 @@ import (
 
 // lb is a running load balancer in front of the two backends: its
 // frontend (HTTP/2 without TLS, so that 10,000 requests in flight share
-// a few hundred client connections), the switcher URL that drives it,
-// and its process.
+// a few hundred client connections, or HTTP/1.1), the switcher URL that
+// drives it, and its process.
 type lb struct {
 	name     string
 	frontend string
@@ -28,18 +28,25 @@ type lb struct {
 }
 
 // The HAProxy configuration, map mode as bgmigrate's deploy drives it.
-// Backend connections are HTTP/1.1, one per request in flight: with the
-// 20,000 file descriptors a process may hold here, ulimit-n is set below
-// that and maxconn counts the client connections only.
+// Backend connections are HTTP/1.1, one per request in flight, and count
+// in HAProxy's socket budget (twice the global maxconn) with the client
+// connections: maxconn is half the file descriptors the process may
+// open. pool-max-conn bounds the idle connections a color keeps once
+// drained, which would otherwise hold sockets the new color needs.
 const haproxyConfig = `global
     stats socket {{dir}}/admin.sock mode 600 level admin
-    maxconn 4000
+    maxconn {{maxconn}}
     ulimit-n {{fds}}
     nbthread 2
     tune.h2.max-concurrent-streams 200
+    tune.pattern.cache-size {{patcache}}
+    log stderr format raw local0 info
 
 defaults
     mode http
+    log global
+    option httplog
+    option dontlog-normal
     maxconn 4000
     timeout connect 5s
     timeout client 60s
@@ -47,14 +54,14 @@ defaults
     timeout http-keep-alive 60s
 
 frontend fe
-    bind 127.0.0.1:{{port}} proto h2
+    bind 127.0.0.1:{{port}}{{h2}}
     use_backend %[str(app),map({{dir}}/color.map)]
 
 backend app_blue
-    server blue {{blue}}
+    server blue {{blue}} pool-max-conn 1000 pool-purge-delay 1s
 
 backend app_green
-    server green {{green}}
+    server green {{green}} pool-max-conn 1000 pool-purge-delay 1s
 `
 
 // The nginx configuration: two workers (one a core), each with room for
@@ -81,7 +88,7 @@ http {
     keepalive_timeout 60s;
     include {{dir}}/upstream.conf;
     server {
-        listen 127.0.0.1:{{port}} http2 reuseport;
+        listen 127.0.0.1:{{port}}{{http2}} reuseport;
         location / {
             proxy_pass http://app;
             proxy_read_timeout 60s;
@@ -92,7 +99,7 @@ http {
 
 // startLB starts name ("haproxy" or "nginx") on a free port in front of
 // blue and green (host:port), blue active.
-func startLB(name, blue, green string, fds int) (*lb, error) {
+func startLB(name, proto, blue, green string, fds int) (*lb, error) {
 	dir, err := os.MkdirTemp("", "bgm-cutover-")
 	if err != nil {
 		return nil, err
@@ -102,7 +109,15 @@ func startLB(name, blue, green string, fds int) (*lb, error) {
 		return nil, err
 	}
 	l := &lb{name: name, dir: dir, frontend: fmt.Sprintf("http://127.0.0.1:%d/", port), exited: make(chan struct{})}
-	repl := strings.NewReplacer("{{dir}}", dir, "{{port}}", fmt.Sprint(port), "{{blue}}", blue, "{{green}}", green, "{{fds}}", fmt.Sprint(fds))
+	patCache := os.Getenv("CUTOVER_PATCACHE") // HAProxy's tune.pattern.cache-size
+	if patCache == "" {
+		patCache = "10000"
+	}
+	h2, http2 := "", ""
+	if proto == "h2" {
+		h2, http2 = " proto h2", " http2"
+	}
+	repl := strings.NewReplacer("{{h2}}", h2, "{{http2}}", http2, "{{dir}}", dir, "{{port}}", fmt.Sprint(port), "{{blue}}", blue, "{{green}}", green, "{{fds}}", fmt.Sprint(fds), "{{maxconn}}", fmt.Sprint(fds/2-100), "{{patcache}}", patCache)
 	var ready func() bool
 	switch name {
 	case "haproxy":
@@ -182,6 +197,10 @@ func (l *lb) stop() {
 	case <-time.After(5 * time.Second):
 		_ = l.cmd.Process.Kill()
 		<-l.exited
+	}
+	if os.Getenv("CUTOVER_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "%s's files are kept in %s\n", l.name, l.dir)
+		return
 	}
 	os.RemoveAll(l.dir)
 }

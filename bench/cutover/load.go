@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -26,8 +27,7 @@ type result struct {
 	non2xx     bool
 }
 
-// load sends GET requests to one URL over HTTP/2 without TLS and keeps
-// every result. budget bounds the requests of the whole run.
+// load sends GET requests to one URL and keeps every result. budget bounds the requests of the whole run.
 type load struct {
 	url    string
 	client *http.Client
@@ -40,10 +40,17 @@ type load struct {
 	wg      sync.WaitGroup
 }
 
-func newLoad(url string, budget int64) *load {
+// newLoad speaks proto to url: "h2" (HTTP/2 without TLS, the requests
+// multiplexed on a few hundred connections) or "h1" (HTTP/1.1 with
+// keep-alive, a connection for each request in flight).
+func newLoad(url, proto string, budget int64) *load {
 	var p http.Protocols
-	p.SetUnencryptedHTTP2(true)
-	tr := &http.Transport{Protocols: &p, MaxIdleConnsPerHost: 1000, HTTP2: &http.HTTP2Config{}}
+	if proto == "h1" {
+		p.SetHTTP1(true)
+	} else {
+		p.SetUnencryptedHTTP2(true)
+	}
+	tr := &http.Transport{Protocols: &p, MaxIdleConnsPerHost: 20000, HTTP2: &http.HTTP2Config{}}
 	l := &load{url: url, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}, start: time.Now()}
 	l.budget.Store(budget)
 	return l
@@ -65,6 +72,9 @@ func (l *load) one(ctx context.Context) (result, bool) {
 		resp.Body.Close()
 		if err == nil {
 			r.non2xx = resp.StatusCode < 200 || resp.StatusCode > 299
+			if r.non2xx {
+				l.note(fmt.Sprintf("%s: %.80q", resp.Status, body))
+			}
 			switch string(body) {
 			case "blue":
 				r.color = blue
@@ -79,13 +89,18 @@ func (l *load) one(ctx context.Context) (result, bool) {
 			return result{}, false // the run ended it
 		}
 		r.failed = true
-		l.mu.Lock()
-		if len(l.errs) < 5 {
-			l.errs = append(l.errs, err.Error())
-		}
-		l.mu.Unlock()
+		l.note(err.Error())
 	}
 	return r, true
+}
+
+// note keeps the first few failures, for the report.
+func (l *load) note(msg string) {
+	l.mu.Lock()
+	if len(l.errs) < 5 {
+		l.errs = append(l.errs, msg)
+	}
+	l.mu.Unlock()
 }
 
 func (l *load) keep(rs []result) {
