@@ -72,15 +72,25 @@ func TestDeployKubernetes(t *testing.T) {
 					}
 				}
 			}
-			if r := e.run("deploy", "--version", "v2"); r.code != ExitOK {
+			r := e.run("deploy", "--version", "v2")
+			if r.code != ExitOK {
 				t.Fatalf("deploy v2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			// The drain reads the Service's in-flight Pods; the route
+			// cannot tell, so its drain is the timer.
+			drain := "green (v1): 0 in flight after"
+			if kind == "httproute" {
+				drain = "green (v1) drained for"
+			}
+			if !strings.Contains(r.stdout, drain) {
+				t.Errorf("deploy v2: no %q in the drain step of\n%s", drain, r.stdout)
 			}
 			wantServed(t, frontend, "blue v2")
 			if r := e.run("rollback"); r.code != ExitOK {
 				t.Fatalf("rollback: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
 			wantServed(t, frontend, "green v1")
-			r := e.run("status")
+			r = e.run("status")
 			if r.code != ExitOK || !strings.Contains(r.stdout, "traffic: green (load balancer)") {
 				t.Fatalf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}

@@ -217,10 +217,10 @@ func TestClusterRBACRefused(t *testing.T) {
 	}
 }
 
-// TestClusterInFlight: InFlight counts the Pods of a color the
-// EndpointSlices still list as serving: ready ones, and terminating ones
-// while they pass their readiness; after a switch the old color's Pods
-// leave the slices and count 0.
+// TestClusterInFlight: InFlight counts the Pods of a color that may still
+// serve requests: the ready ones the EndpointSlices list, and terminating
+// ones until they are gone, even once they fail their readiness or the
+// selector names the other color; the others count 0.
 func TestClusterInFlight(t *testing.T) {
 	t.Parallel()
 	c := k8stest.Connect(t)
@@ -246,15 +246,17 @@ func TestClusterInFlight(t *testing.T) {
 	c.SetReady(t, ns, blue[0], false)
 	want(switcher.Blue, 2, "a blue Pod no longer ready")
 	c.Terminate(t, ns, blue[1])
-	want(switcher.Blue, 2, "a terminating blue Pod still ready, so serving")
+	want(switcher.Blue, 2, "a terminating blue Pod still ready")
 	c.SetReady(t, ns, blue[1], false)
-	want(switcher.Blue, 1, "the terminating blue Pod failing its readiness")
+	want(switcher.Blue, 2, "a terminating blue Pod failing its readiness, still finishing its requests")
 
 	if err := sw.Switch(t.Context(), switcher.Green); err != nil {
 		t.Fatalf("Switch(green): %v", err)
 	}
-	want(switcher.Blue, 0, "blue after the switch")
 	want(switcher.Green, 3, "green after the switch")
+	want(switcher.Blue, 1, "blue after the switch: the terminating Pod only")
+	c.Gone(t, ns, blue[1])
+	want(switcher.Blue, 0, "blue once its terminating Pod is gone")
 
 	if _, _, err := r.InFlight(t.Context(), "purple"); err == nil {
 		t.Error("InFlight(purple) succeeded, want an error")

@@ -12,12 +12,15 @@ import (
 
 var _ switcher.InFlightReader = (*Service)(nil)
 
-// InFlight counts the Pods of color that the Service's EndpointSlices
-// still list as serving: ready, or terminating while they still pass their
-// readiness (conditions.serving). Kubernetes counts no requests, so this is
-// the number of color's Pods the data plane can still send requests to;
-// a Pod that is neither ready nor serving, or that has left the slices
-// (the selector names the other color), counts 0.
+// InFlight counts the Pods of color that may still be serving requests:
+// those the Service's EndpointSlices list as serving (ready, or
+// terminating while they still pass their readiness), and those that are
+// terminating, whether or not the slices still list them: a Pod told to
+// stop finishes the requests it holds, often failing its readiness to
+// take no more, until its containers exit and the kubelet deletes it.
+// Kubernetes counts no requests, so this is a count of Pods: a Pod that has
+// left the slices (the selector names the other color) and is not
+// terminating counts 0, as the data plane sends it nothing new.
 //
 // The Pods of color are those the Service's selector matches with its
 // label set to color's value, whichever color the selector names now.
@@ -52,7 +55,7 @@ func (s *Service) InFlight(ctx context.Context, color switcher.Color) (n int, ok
 	}
 	selector = maps.Clone(selector)
 	selector[s.t.Label] = s.t.Values[color]
-	pods, err := s.podNames(ctx, selector)
+	pods, err := s.pods(ctx, selector)
 	if err != nil {
 		return fail(s.t.apiError(err))
 	}
@@ -63,11 +66,17 @@ func (s *Service) InFlight(ctx context.Context, color switcher.Color) (n int, ok
 	if slices == 0 {
 		return 0, false, nil
 	}
+	serving := map[string]bool{}
 	for _, ep := range eps {
 		switch {
 		case ep.pod == "":
 			return 0, false, nil
-		case pods[ep.pod] && ep.serving:
+		case ep.serving:
+			serving[ep.pod] = true
+		}
+	}
+	for pod, terminating := range pods {
+		if terminating || serving[pod] {
 			n++
 		}
 	}

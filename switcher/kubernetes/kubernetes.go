@@ -57,8 +57,9 @@
 // # In flight
 //
 // A Service switcher is a switcher.InFlightReader: InFlight counts the
-// Pods of a color that the Service's EndpointSlices still list as serving
-// (ready, or terminating while still serving).
+// Pods of a color that may still serve requests, those the Service's
+// EndpointSlices list as serving and those terminating until they are
+// gone. Kubernetes counts no requests: it is a count of Pods.
 //
 // # Tests
 //

@@ -151,7 +151,7 @@ func (s *Service) waitEndpoints(ctx context.Context, to switcher.Color, selector
 // endpointsPending returns why the endpoints do not yet follow selector,
 // or "" once they do.
 func (s *Service) endpointsPending(ctx context.Context, selector map[string]string) (string, error) {
-	want, err := s.podNames(ctx, selector)
+	want, err := s.pods(ctx, selector)
 	if err != nil {
 		return "", err
 	}
@@ -164,7 +164,7 @@ func (s *Service) endpointsPending(ctx context.Context, selector map[string]stri
 		if !ep.ready {
 			continue
 		}
-		if ep.pod != "" && want[ep.pod] {
+		if _, matches := want[ep.pod]; matches && ep.pod != "" {
 			ready++
 		} else {
 			stale++
@@ -179,17 +179,20 @@ func (s *Service) endpointsPending(ctx context.Context, selector map[string]stri
 	return "", nil
 }
 
-// podNames lists the names of the Pods selector matches.
-func (s *Service) podNames(ctx context.Context, selector map[string]string) (map[string]bool, error) {
+// pods lists the Pods selector matches, by name, each with whether it is
+// terminating: deleted (deletionTimestamp set) and not yet gone, its
+// containers not all exited (phase neither Succeeded nor Failed).
+func (s *Service) pods(ctx context.Context, selector map[string]string) (map[string]bool, error) {
 	pods, err := s.dyn.Resource(podResource).Namespace(s.t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(selector).String()})
 	if err != nil {
 		return nil, err
 	}
-	names := make(map[string]bool, len(pods.Items))
+	out := make(map[string]bool, len(pods.Items))
 	for _, p := range pods.Items {
-		names[p.GetName()] = true
+		phase, _, _ := unstructured.NestedString(p.Object, "status", "phase")
+		out[p.GetName()] = p.GetDeletionTimestamp() != nil && phase != "Succeeded" && phase != "Failed"
 	}
-	return names, nil
+	return out, nil
 }
 
 // endpoint is one endpoint of the Service's EndpointSlices.

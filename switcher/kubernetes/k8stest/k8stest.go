@@ -10,7 +10,7 @@
 // Connect finds it through $KUBECONFIG. Without one, or when KUBECONFIG
 // names another cluster (one without the script's kubelet-less Node: the
 // tests create Pods that a real cluster would try to run), a test
-// skips with one line saying how to start it; with CI=true (pgtest.InCI) it
+// skips with one line saying how to start it; in CI (package ci) it
 // fails instead.
 //
 // Each test gets a namespace of its own (Cluster.Namespace). Pods are API
@@ -44,7 +44,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/bgmigrate/bgmigrate/internal/pgtest"
+	"github.com/bgmigrate/bgmigrate/internal/ci"
 	"github.com/bgmigrate/bgmigrate/switcher"
 )
 
@@ -91,11 +91,7 @@ func Connect(t testing.TB) *Cluster {
 	t.Helper()
 	connected.once.Do(func() { connected.c, connected.err = connect() })
 	if connected.err != nil {
-		msg := fmt.Sprintf("k8stest: no Kubernetes control plane for this test: %v (start one: %s)", connected.err, Start)
-		if pgtest.InCI() {
-			t.Fatal(msg + "; CI is set, so this fails instead of skipping")
-		}
-		t.Skip(msg)
+		ci.Unavailable(t, "k8stest: no Kubernetes control plane for this test: %v (start one: %s)", connected.err, Start)
 	}
 	return connected.c
 }
@@ -250,18 +246,29 @@ func (c *Cluster) patchStatus(t testing.TB, ns, name string, status map[string]a
 }
 
 // Terminate deletes a Pod gracefully: with no kubelet to finish the
-// delete, it stays terminating (deletionTimestamp set) until the namespace
-// goes.
+// delete, it stays terminating (deletionTimestamp set) until Gone or the
+// namespace goes.
 func (c *Cluster) Terminate(t testing.TB, ns, name string) {
+	t.Helper()
+	c.deletePod(t, ns, name, 300)
+	if p := c.Get(t, Pods, ns, name); p.GetDeletionTimestamp() == nil {
+		t.Fatalf("k8stest: pod %s/%s has no deletionTimestamp after a graceful delete", ns, name)
+	}
+}
+
+// Gone deletes a Pod at once (grace period 0), as the kubelet does once a
+// terminating Pod's containers have exited.
+func (c *Cluster) Gone(t testing.TB, ns, name string) {
+	t.Helper()
+	c.deletePod(t, ns, name, 0)
+}
+
+func (c *Cluster) deletePod(t testing.TB, ns, name string, grace int64) {
 	t.Helper()
 	ctx, cancel := callCtx()
 	defer cancel()
-	grace := int64(300)
 	if err := c.Dyn.Resource(Pods).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &grace}); err != nil {
-		t.Fatalf("k8stest: delete pod %s/%s: %v", ns, name, err)
-	}
-	if p := c.Get(t, Pods, ns, name); p.GetDeletionTimestamp() == nil {
-		t.Fatalf("k8stest: pod %s/%s has no deletionTimestamp after a graceful delete", ns, name)
+		t.Fatalf("k8stest: delete pod %s/%s (grace period %ds): %v", ns, name, grace, err)
 	}
 }
 
