@@ -16,7 +16,8 @@
 #
 # Usage: scripts/k8s-testenv.sh build | up | status | env | down
 #   build   build the binaries into $CACHE/v$K8S_VERSION/bin unless there
-#           (cold: about 10-15 minutes on 2 cores, ~2.5 GiB of memory)
+#           (cold: about 10-15 minutes on 2 idle cores, 30 with them busy;
+#           ~2.5 GiB of memory; then up takes about 15 s)
 #   up      build if needed, start the control plane, install the CRDs and
 #           the Node; a control plane already up and healthy is kept
 #   status  exit 0 when the control plane answers
@@ -107,7 +108,7 @@ build() {
   ld+=" -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
   mkdir -p "$BIN"
   for c in "${need[@]}"; do
-    log "building $c (cold: kube-apiserver ~8-19 min on 2 cores, then ~3 min each; ~2.5 GiB RAM)"
+    log "building $c (cold: kube-apiserver ~8-25 min on 2 cores, then ~5 min each; ~2.5 GiB RAM)"
     # Separate GOCACHE (~3.6 GiB, deleted afterwards) unless K8S_TESTENV_GOCACHE is set.
     GOFLAGS="-mod=mod -buildvcs=false" GOCACHE="${K8S_TESTENV_GOCACHE:-$work/gocache}" \
       nice -n 19 go build -trimpath -ldflags "$ld" -o "$BIN/$c.tmp" "./cmd/$c"
