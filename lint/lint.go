@@ -45,6 +45,9 @@ type Options struct {
 	KeepTrees bool
 	// Sums fills Result.Sums with each file's SHA-256.
 	Sums bool
+	// CacheDir, when set, keeps the parse trees in this directory between
+	// runs (parser.TreeCache): unchanged migrations are not parsed again.
+	CacheDir string
 }
 
 // Result is the outcome of a lint run, files in set order. Its statements
@@ -95,6 +98,24 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var cache *parser.TreeCache
+	if opts.CacheDir != "" {
+		if cache, err = parser.OpenTreeCache(opts.CacheDir); err != nil {
+			return nil, err
+		}
+	}
+	res, err := run(ctx, opts, runner, runnerFor, stdin, cache)
+	if err == nil && cache != nil {
+		err = cache.Save()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// run lints, once Run has the rule runners and the cache (nil: none).
+func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func(*parser.Set) (*rules.Runner, error), stdin bool, cache *parser.TreeCache) (*Result, error) {
 	if stdin {
 		if opts.Stdin == nil {
 			return nil, errors.New("- (standard input) given, but there is no standard input")
@@ -107,7 +128,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if name == "" {
 			name = "stdin.sql"
 		}
-		f := parser.Parse(name, data, parser.Options{Format: opts.Format})
+		f := parser.Parse(name, data, parser.Options{Format: opts.Format, Cache: cache})
 		return &Result{Files: runner.RunSet([]*parser.File{f})}, nil
 	}
 	sets, err := parser.Collect(opts.Paths)
@@ -163,7 +184,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 					errs[j.set][j.idx] = fmt.Errorf("read %s: %w", j.path, err)
 				} else {
 					o := parser.SideOptions(j.path)
-					o.Format = opts.Format
+					o.Format, o.Cache = opts.Format, cache
 					if opts.PerFile != nil && (o.Format == "" || o.Format == parser.FormatAuto) {
 						o.Format, _ = opts.PerFile(j.path)
 					}

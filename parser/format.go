@@ -44,6 +44,8 @@ type Options struct {
 	// transaction off (Flyway executeInTransaction=false, diesel
 	// run_in_transaction = false).
 	NoTransaction bool
+	// Cache, when set, keeps the parse trees between runs.
+	Cache *TreeCache
 
 	// scanned makes Parse scan every region before parsing it (tests
 	// compare the two ways).

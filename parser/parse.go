@@ -32,6 +32,7 @@ type File struct {
 	NoTransaction bool
 
 	lines *lineIndex
+	cache *TreeCache
 }
 
 // SyntaxError is a statement PostgreSQL's parser rejected.
@@ -222,7 +223,7 @@ func onAllCores(n int, fn func(i int)) {
 // Parse parses the migration at path with content src. The format is
 // detected from the name and annotations unless opts.Format is set.
 func Parse(path string, src []byte, opts Options) *File {
-	f := &File{Path: path, Src: string(src)}
+	f := &File{Path: path, Src: string(src), cache: opts.Cache}
 	f.lines = newLineIndex(f.Src)
 	f.Format = opts.Format
 	if f.Format == "" || f.Format == FormatAuto {
@@ -556,7 +557,7 @@ func splitTokens(toks []token, start, end int) []region {
 
 // statements parses text (at file offset base) into statements.
 func (f *File) statements(text string, base int, toks []token, nested bool) ([]*Statement, error) {
-	trees, err := parseTreeJSON(text)
+	trees, err := f.trees(text)
 	if err != nil {
 		return nil, err
 	}
@@ -575,6 +576,14 @@ func (f *File) statements(text string, base int, toks []token, nested bool) ([]*
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// trees parses text into statements, through the cache when there is one.
+func (f *File) trees(text string) ([]stmtTree, error) {
+	if f.cache != nil {
+		return f.cache.parse(text)
+	}
+	return parseTreeJSON(text)
 }
 
 // trimToTokens narrows [lo, hi) to its first and last real token, leaving

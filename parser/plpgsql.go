@@ -175,7 +175,7 @@ func (c *converter) nested(query string, off, at int, parent *Statement) []*Stat
 // where its span begins (PERFORM x is handed over as "SELECT x", which has
 // no source of its own). base < 0: the query was not found in the source.
 func (c *converter) nestedAt(query string, base, start int, parent *Statement) []*Statement {
-	trees, err := parseTreeJSON(query)
+	trees, err := c.f.trees(query)
 	if err != nil || len(trees) == 0 {
 		return nil
 	}

@@ -125,7 +125,7 @@ type unscannedPart struct {
 func (f *File) parsePiece(p region, last bool) (unscannedPart, bool) {
 	var out unscannedPart
 	text := f.Src[p.start:p.end]
-	trees, err := parseTreeJSON(text)
+	trees, err := f.trees(text)
 	if err != nil {
 		return out, false
 	}

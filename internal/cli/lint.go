@@ -39,6 +39,8 @@ type LintOptions struct {
 	GitHubOutput string
 	// DSN, when set, names a live database to read table sizes from.
 	DSN string
+	// Cache, when set, is the directory parse trees are kept in between runs.
+	Cache string
 	// Changed reports whether a flag was set on the command line (flags
 	// beat the config file).
 	Changed func(name string) bool
@@ -85,6 +87,7 @@ errors included), 2 usage, configuration or I/O errors.`,
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print class lines only for files with findings")
 	f.StringVar(&opts.ConfigPath, "config", "", "config file (default: .bgmigrate.yaml found from the working directory up to the repository root)")
 	f.StringVar(&opts.DSN, "dsn", "", "PostgreSQL URL of a database to read table sizes from: findings about locks and rewrites then carry the table's size and an estimated lock duration, and rules.small_table_rows sets their severity")
+	f.StringVar(&opts.Cache, "cache", "", "keep parse trees in this directory between runs, so unchanged migrations are not parsed again (off by default)")
 	f.StringVar(&opts.ChangedSince, "changed-since", "", "lint only migrations added or modified since the merge base of this git ref (the release); the others still build the schema")
 	return cmd
 }
@@ -208,7 +211,7 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 	}
 	res, err := lint.Run(ctx, lint.Options{
 		Paths: opts.Paths, Stdin: opts.IO.In, StdinName: opts.StdinName, Format: tool, ChangedSince: opts.ChangedSince,
-		Rules: rc, Exclude: cfg.Excluded, PerFile: perFile, Prepare: prepare,
+		Rules: rc, Exclude: cfg.Excluded, PerFile: perFile, Prepare: prepare, CacheDir: opts.Cache,
 	})
 	if err != nil {
 		return usage(err)
