@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,7 +26,16 @@ func serveBackend(ctx context.Context, color, addr string, minDelay, maxDelay ti
 		return err
 	}
 	spread := int64(maxDelay - minDelay)
+	var active atomic.Int64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_inflight" {
+			// The requests this backend is answering now, for the bench
+			// to hold the load balancer's reader against.
+			_, _ = io.WriteString(w, strconv.FormatInt(active.Load(), 10))
+			return
+		}
+		active.Add(1)
+		defer active.Add(-1)
 		d := minDelay
 		if spread > 0 {
 			d += time.Duration(rand.Int64N(spread + 1))
@@ -94,3 +105,29 @@ func (b *backend) stop() {
 		<-done
 	}
 }
+
+// inFlight asks the backend how many requests it is answering, directly,
+// not through the load balancer; -1 when it does not answer.
+func (b *backend) inFlight(ctx context.Context) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+b.addr+"/_inflight", nil)
+	if err != nil {
+		return -1
+	}
+	resp, err := direct.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.Atoi(string(body))
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// direct is the client of the backends' counters.
+var direct = &http.Client{Timeout: 5 * time.Second}

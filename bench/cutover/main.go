@@ -159,6 +159,13 @@ func start(ctx context.Context, name string, o options) (*setup, error) {
 	return s, nil
 }
 
+func (s *setup) backend(c switcher.Color) *backend {
+	if c == switcher.Green {
+		return s.green
+	}
+	return s.blue
+}
+
 func (s *setup) close() {
 	if s.sw != nil {
 		s.sw.Close()
@@ -178,6 +185,8 @@ type cut struct {
 	from, to       switcher.Color
 	start, done    time.Duration // the Switch call, from the load's start
 	readerBefore   int           // the old color's requests in flight just before, as the load balancer said
+	backendBefore  int           // the same, as the old color's backend said
+	backendDrained int           // the old color's backend's own count when the reader said 0
 	drained        time.Duration // from the Switch's return until the reader said 0; -1 when it never did
 	readerFailures int
 }
@@ -203,6 +212,7 @@ func bench(ctx context.Context, name string, o options, w io.Writer) error {
 	for i := range o.switches {
 		c := cut{from: active, to: active.Other()}
 		c.readerBefore = waitFull(ctx, s.reader, active, o.inflight*95/100, 5*time.Second)
+		c.backendBefore = s.backend(active).inFlight(ctx)
 		c.start = l.since()
 		if err := s.sw.Switch(ctx, c.to); err != nil {
 			stopLoad()
@@ -210,6 +220,7 @@ func bench(ctx context.Context, name string, o options, w io.Writer) error {
 		}
 		c.done = l.since()
 		c.drained, c.readerFailures = waitDrained(ctx, s.reader, c.from, l, c.done, 30*time.Second)
+		c.backendDrained = s.backend(c.from).inFlight(ctx)
 		cuts = append(cuts, c)
 		active = c.to
 		if err := sleep(ctx, o.settleTime); err != nil {
@@ -328,11 +339,11 @@ func report(w io.Writer, o options, l *load, rs []result, cuts []cut) {
 		}
 		drain := "never"
 		if c.drained >= 0 {
-			drain = fmt.Sprintf("%.2fs", c.drained.Seconds())
+			drain = fmt.Sprintf("%.2fs (its backend then: %d)", c.drained.Seconds(), c.backendDrained)
 			drains = append(drains, c.drained)
 		}
-		fmt.Fprintf(w, "  switch %2d %s→%s: %6.1fms; in flight %5d (the load balancer's reader: %5d at %s); after the switch %5d answered by %s, %5d by %s, %d failed; stale %d; drained after %s (last %s answer %.2fs after the switch)\n",
-			i+1, c.from, c.to, (c.done-c.start).Seconds()*1000, inFlight, c.readerBefore, c.from, completed, c.from, toNew, c.to, lost, stale, drain, c.from, lastOld.Seconds())
+		fmt.Fprintf(w, "  switch %2d %s→%s: %6.1fms; in flight %5d (the load balancer's reader: %5d at %s, its backend: %5d); after the switch %5d answered by %s, %5d by %s, %d failed; stale %d; drained after %s (last %s answer %.2fs after the switch)\n",
+			i+1, c.from, c.to, (c.done-c.start).Seconds()*1000, inFlight, c.readerBefore, c.from, c.backendBefore, completed, c.from, toNew, c.to, lost, stale, drain, c.from, lastOld.Seconds())
 		totalInFlight += inFlight
 		totalCompleted += completed
 		totalStale += stale

@@ -6,7 +6,9 @@
 # requests, non-2xx answers, the requests the old color completed after
 # each switch, the drain times, then the highest open-loop rate served
 # with 0 errors. Traffic stays on 127.0.0.1 and is bounded (-budget
-# requests, -limit time). Flags go to the program, e.g.
+# requests, -limit time). Without flags it runs HAProxy with HTTP/2
+# clients, then nginx with HTTP/1.1 clients (see docs/cutover.md); flags
+# go to the program instead, e.g.
 #   bench/cutover/run.sh -lb haproxy -inflight 2000 -switches 4
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,4 +28,8 @@ fds=$hard
 if [ "$fds" = unlimited ] || [ "$fds" -gt 60000 ]; then fds=60000; fi
 BIN=${TMPDIR:-/tmp}/bgmigrate-bench-cutover
 go build -o "$BIN" ./bench/cutover
-exec "$BIN" -fds "$((fds - 500))" "$@"
+if [ $# -gt 0 ]; then
+	exec "$BIN" -fds "$((fds - 500))" "$@"
+fi
+"$BIN" -fds "$((fds - 500))" -lb haproxy -client h2
+"$BIN" -fds "$((fds - 500))" -lb nginx -client h1
