@@ -106,11 +106,28 @@ func TestConformanceHTTPRouteAgainstCluster(t *testing.T) {
 				[]any{k8stest.Ref(svcs[switcher.Blue], 100), k8stest.Ref(svcs[switcher.Green], 0)},
 				[]any{k8stest.Ref(svcs[switcher.Green], 0), k8stest.Ref(svcs[switcher.Blue], 100), k8stest.Ref("other", 5)},
 			)
+			t.Cleanup(func() { wantOtherRef(t, c, ns, "web") })
 			b := switchertest.StartBackends(t)
 			sw := switchertest.Open(t, clusterURL(c, ns, "httproute/web", url.Values{"blue": {svcs[switcher.Blue]}, "green": {svcs[switcher.Green]}}))
 			return switchertest.Instance{Switcher: sw, Frontend: c.RouteFrontend(t, ns, "web", backends(a, b))}
 		},
 	})
+}
+
+// wantOtherRef checks that the third backendRef of the route's second
+// rule, to neither color, still has its weight of 5.
+func wantOtherRef(t *testing.T, c *k8stest.Cluster, ns, route string) {
+	t.Helper()
+	obj := c.Get(t, k8stest.HTTPRoutes, ns, route)
+	rules, _, _ := unstructured.NestedSlice(obj.Object, "spec", "rules")
+	refs, _, _ := unstructured.NestedSlice(rules[1].(map[string]any), "backendRefs")
+	var w int64
+	if len(refs) == 3 {
+		w, _, _ = unstructured.NestedInt64(refs[2].(map[string]any), "weight")
+	}
+	if w != 5 {
+		t.Errorf("the backendRefs of rule 1 are now %v, want the one to \"other\" left at weight 5", refs)
+	}
 }
 
 // TestClusterWaitEndpoints: Switch with wait=endpoints returns once the
