@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Lint benchmark: bgmigrate and Squawk side by side in one run, on the same
-# files: the whole shared corpus, and one 10,000-statement migration.
-# Prints wall time (median of RUNS runs) and peak memory of each, and the
-# ratio. Usage: bench/lint/run.sh [RUNS]   (default 5)
+# files: the whole shared corpus, one 10,000-statement migration and one of
+# about 50 MB (generated, one run each: BIG=0 leaves it out). Prints wall
+# time (median of RUNS runs) and peak memory (max RSS) of each, and the
+# ratio; then the corpus again with a warm --cache, and the floor under
+# bgmigrate: pg_query's parser alone, to JSON (the route bgmigrate takes)
+# and through pg_query_go.Parse. Usage: bench/lint/run.sh [RUNS] (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
@@ -19,6 +22,8 @@ command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get inst
 
 go build -o "$WORK/bgmigrate" ./cmd/bgmigrate
 go run bench/lint/gen10k.go > "$WORK/10k.sql"
+BIG=${BIG:-1}
+[ "$BIG" = 0 ] || [ -s "$WORK/50mb.sql" ] || go run bench/lint/gen10k.go 1000000 > "$WORK/50mb.sql"
 find "$CORPUS" -name '*.sql' | sort > "$WORK/files.txt"
 mapfile -t FILES < "$WORK/files.txt"
 
@@ -56,6 +61,15 @@ report() {
 echo "files: ${#FILES[@]} from $CORPUS; runs: $RUNS, alternating (median); $(nproc) cores"
 report "corpus (same file list)" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none "${FILES[@]}" -- "$SQUAWK" --reporter json "${FILES[@]}")"
 report "10,000-statement file" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none "$WORK/10k.sql" -- "$SQUAWK" --reporter json "$WORK/10k.sql")"
+rm -rf "$WORK/cache"
+"$WORK/bgmigrate" lint --format json --fail-on none --cache "$WORK/cache" "${FILES[@]}" >/dev/null
+report "corpus, warm --cache" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none --cache "$WORK/cache" "${FILES[@]}" -- "$SQUAWK" --reporter json "${FILES[@]}")"
+if [ "$BIG" != 0 ]; then
+	BIGRUNS=1
+	big() { local RUNS=$BIGRUNS; pair "$@"; }
+	report "$(( $(wc -c < "$WORK/50mb.sql") >> 20 )) MB file, text" "$(big x -- "$WORK/bgmigrate" lint --format text --fail-on none "$WORK/50mb.sql" -- "$SQUAWK" --reporter json "$WORK/50mb.sql")"
+	report "$(( $(wc -c < "$WORK/50mb.sql") >> 20 )) MB file, json" "$(big x -- "$WORK/bgmigrate" lint --format json --fail-on none "$WORK/50mb.sql" -- "$SQUAWK" --reporter json "$WORK/50mb.sql")"
+fi
 
 # Findings on the same files, side by side (default rules of each tool).
 "$WORK/bgmigrate" lint --format json --fail-on none "${FILES[@]}" > "$WORK/bgmigrate.json"
@@ -70,6 +84,7 @@ echo
 echo "pg_query_go alone on the corpus:"
 go build -o "$WORK/floor" bench/lint/floor.go
 "$WORK/floor" < "$WORK/files.txt"
-# The same floor as a whole process beside Squawk (start-up included):
+# The same floors as whole processes beside Squawk (start-up included):
 # what the 0.6 target leaves for everything else bgmigrate does.
+report "corpus" "$(pair x -- "$WORK/floor" -once "C parser to JSON" "$WORK/files.txt" -- "$SQUAWK" --reporter json "${FILES[@]}")" "C parser to JSON alone"
 report "corpus" "$(pair x -- "$WORK/floor" -once pg_query_go.Parse "$WORK/files.txt" -- "$SQUAWK" --reporter json "${FILES[@]}")" "pg_query_go.Parse alone"
