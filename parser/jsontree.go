@@ -149,11 +149,10 @@ func parseTreeJSON(text string) ([]stmtTree, error) {
 			return err
 		})
 	})
-	if errors.Is(err, errLossy) {
-		return parseTree(text)
-	}
 	if err != nil {
-		return nil, err
+		// A value the JSON leaves out (errLossy), or JSON this decoder
+		// does not read: the protobuf route reads every tree.
+		return parseTree(text)
 	}
 	return out, nil
 }
