@@ -28,6 +28,9 @@ func (c *converter) at(loc int32) Span {
 	off := c.base + int(loc)
 	end := off
 	if c.unscanned.end > c.unscanned.start {
+		if end, ok := plainTokenEnd(c.f.Src[:c.unscanned.end], off); ok {
+			return c.f.lines.span(off, end)
+		}
 		// The statement parsed, so its text scans.
 		c.toks, _ = scan(c.f.Src[c.unscanned.start:c.unscanned.end], c.unscanned.start)
 		c.unscanned = region{}
@@ -36,6 +39,46 @@ func (c *converter) at(loc int32) Span {
 		end = t.end
 	}
 	return c.f.lines.span(off, end)
+}
+
+// plainTokenEnd returns where the token at off in src ends when it is a
+// plain identifier or keyword, or a quoted identifier, which end where
+// PostgreSQL's scanner ends them: an identifier's bytes are letters, digits,
+// "_", "$" and bytes of 0x80 and above, after a first that is no digit and
+// no "$"; a quoted one ends at the quote that is not doubled. false for any
+// other token, and for those a quote or "&" follows (E'…', U&"…", …).
+func plainTokenEnd(src string, off int) (int, bool) {
+	if off >= len(src) {
+		return 0, false
+	}
+	identByte := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80 || c >= '0' && c <= '9' || c == '$'
+	}
+	i := off
+	switch c := src[off]; {
+	case c == '"':
+		for i = off + 1; ; i += 2 {
+			j := strings.IndexByte(src[i:], '"')
+			if j < 0 {
+				return 0, false
+			}
+			i += j
+			if i+1 >= len(src) || src[i+1] != '"' {
+				i++
+				break
+			}
+		}
+	case identByte(c) && !(c >= '0' && c <= '9') && c != '$':
+		for i < len(src) && identByte(src[i]) {
+			i++
+		}
+	default:
+		return 0, false
+	}
+	if i < len(src) && (src[i] == '\'' || src[i] == '&' || src[i] == '"') {
+		return 0, false
+	}
+	return i, true
 }
 
 func rangeVar(rv *pg.RangeVar) QName {
