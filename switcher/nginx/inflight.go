@@ -11,9 +11,9 @@ var _ switcher.InFlightReader = (*Switcher)(nil)
 
 // InFlight counts the requests nginx is proxying to color now: the TCP
 // connections that the workers of the master in pid= hold to color's
-// server address, established or being opened, read from /proc (Linux,
-// with the switcher on the nginx host and allowed to read the workers'
-// file descriptors). Without upstream keepalive nginx opens one
+// server address, established or being opened (Linux: the sockets from
+// the kernel's sock_diag, their owners from /proc; the switcher runs on
+// the nginx host and may read the workers' file descriptors). Without upstream keepalive nginx opens one
 // connection per proxied request, so after a switch these are the old
 // workers' requests still in flight; they reach 0 when the last one is
 // answered, at the latest when the old workers exit. With keepalive in

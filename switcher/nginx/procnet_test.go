@@ -1,6 +1,7 @@
 package nginx
 
 import (
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -45,6 +46,19 @@ func TestCountConns(t *testing.T) {
 		}
 		if n, err := countConnsOf([]int{os.Getpid()}, want); err != nil || n != 3 {
 			t.Fatalf("%s: Count with 3 connections = %d, %v", network, n, err)
+		}
+		// Both ways of asking the kernel see them.
+		viaDiag, viaProc := map[string]bool{}, map[string]bool{}
+		if err := diagConnectedTo(want, viaDiag); err != nil || len(viaDiag) != 3 {
+			t.Fatalf("%s: sock_diag found %d sockets, %v", network, len(viaDiag), err)
+		}
+		for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+			if err := connectedTo(f, want, viaProc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !maps.Equal(viaDiag, viaProc) {
+			t.Fatalf("%s: sock_diag found %v, /proc/net/tcp %v", network, viaDiag, viaProc)
 		}
 		if n, err := countConnsOf([]int{os.Getppid()}, want); err != nil || n != 0 {
 			t.Fatalf("%s: Count of another process = %d, %v", network, n, err)
