@@ -39,7 +39,6 @@ const haproxyConfig = `global
     ulimit-n {{fds}}
     nbthread 2
     tune.h2.max-concurrent-streams 200
-    tune.pattern.cache-size {{patcache}}
     log stderr format raw local0 info
 
 defaults
@@ -109,15 +108,11 @@ func startLB(name, proto, blue, green string, fds int) (*lb, error) {
 		return nil, err
 	}
 	l := &lb{name: name, dir: dir, frontend: fmt.Sprintf("http://127.0.0.1:%d/", port), exited: make(chan struct{})}
-	patCache := os.Getenv("CUTOVER_PATCACHE") // HAProxy's tune.pattern.cache-size
-	if patCache == "" {
-		patCache = "10000"
-	}
 	h2, http2 := "", ""
 	if proto == "h2" {
 		h2, http2 = " proto h2", " http2"
 	}
-	repl := strings.NewReplacer("{{h2}}", h2, "{{http2}}", http2, "{{dir}}", dir, "{{port}}", fmt.Sprint(port), "{{blue}}", blue, "{{green}}", green, "{{fds}}", fmt.Sprint(fds), "{{maxconn}}", fmt.Sprint(fds/2-100), "{{patcache}}", patCache)
+	repl := strings.NewReplacer("{{h2}}", h2, "{{http2}}", http2, "{{dir}}", dir, "{{port}}", fmt.Sprint(port), "{{blue}}", blue, "{{green}}", green, "{{fds}}", fmt.Sprint(fds), "{{maxconn}}", fmt.Sprint(fds/2-100))
 	var ready func() bool
 	switch name {
 	case "haproxy":

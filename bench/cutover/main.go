@@ -11,6 +11,9 @@
 //
 // It prints figures; nothing here passes or fails on a timing. Traffic
 // goes to 127.0.0.1 only and is bounded by -budget requests and -limit.
+// With CUTOVER_DEBUG set it also prints the first stale answers of each
+// switch, the reader's failures and how long its readings took, and
+// keeps the load balancer's directory (configuration and log).
 //
 //	bench/cutover/run.sh              (raises ulimit -n, builds, runs both)
 //	go run ./bench/cutover -lb haproxy -inflight 2000 -switches 4
@@ -240,13 +243,16 @@ func bench(ctx context.Context, name string, o options, w io.Writer) error {
 // requests, and returns the last reading.
 func waitFull(ctx context.Context, r switcher.InFlightReader, color switcher.Color, want int, limit time.Duration) int {
 	deadline := time.Now().Add(limit)
-	last := 0
+	last := -1
 	for ctx.Err() == nil && time.Now().Before(deadline) {
-		if n, ok, err := r.InFlight(ctx, color); err == nil && ok {
+		n, ok, err := r.InFlight(ctx, color)
+		if err == nil && ok {
 			last = n
 			if n >= want {
 				return n
 			}
+		} else if os.Getenv("CUTOVER_DEBUG") != "" {
+			fmt.Fprintf(os.Stderr, "reader: %d, %v, %v\n", n, ok, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -258,8 +264,16 @@ func waitFull(ctx context.Context, r switcher.InFlightReader, color switcher.Col
 func waitDrained(ctx context.Context, r switcher.InFlightReader, color switcher.Color, l *load, from time.Duration, limit time.Duration) (time.Duration, int) {
 	deadline := time.Now().Add(limit)
 	failures := 0
+	var calls []time.Duration
+	defer func() {
+		if os.Getenv("CUTOVER_DEBUG") != "" {
+			fmt.Fprintf(os.Stderr, "drain of %s: %d readings, p50 %s, max %s\n", color, len(calls), quantile(calls, 0.5), quantile(calls, 1))
+		}
+	}()
 	for ctx.Err() == nil && time.Now().Before(deadline) {
+		t0 := time.Now()
 		n, ok, err := r.InFlight(ctx, color)
+		calls = append(calls, time.Since(t0))
 		if err != nil || !ok {
 			failures++
 		} else if n == 0 {
