@@ -95,3 +95,24 @@ func TestDrainTimer(t *testing.T) {
 		t.Fatalf("cancelled drain: %v", err)
 	}
 }
+
+// stuckReader is a switcher whose in-flight reading never answers.
+type stuckReader struct{ switcher.Switcher }
+
+func (stuckReader) InFlight(ctx context.Context, _ switcher.Color) (int, bool, error) {
+	<-ctx.Done()
+	return 0, false, ctx.Err()
+}
+
+// TestDrainSlowReader: a load balancer that does not answer the reading
+// does not hold the drain past its end.
+func TestDrainSlowReader(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	w, err := watchDrain(t.Context(), stuckReader{memswitch.New(switcher.Green)}, switcher.Blue, start.Add(1200*time.Millisecond))
+	took := time.Since(start)
+	msg := w.describe(switcher.Blue, "v1", w.at.Sub(start), 1200*time.Millisecond)
+	if err != nil || w.ok || took < 1200*time.Millisecond || took > 2*time.Second || !strings.HasSuffix(msg, "(drain 1.2s; the load balancer did not say how many requests were in flight in time)") {
+		t.Fatalf("drain with a stuck reader: %+v, %v after %s: %s", w, err, took, msg)
+	}
+}

@@ -892,8 +892,13 @@ func (r *run) drain(ctx context.Context) error {
 	return nil
 }
 
-// drainPoll is how often a drain reads the old color's requests in flight.
-const drainPoll = 50 * time.Millisecond
+// drainPoll is how often a drain reads the old color's requests in
+// flight; a reading may take until the drain's end, and at least
+// drainRead.
+const (
+	drainPoll = 50 * time.Millisecond
+	drainRead = time.Second
+)
 
 // drained is what a drain saw: ok when the load balancer counted the
 // requests in flight (n at the last reading, at), else the drain was a
@@ -914,10 +919,17 @@ func watchDrain(ctx context.Context, sw switcher.Switcher, color switcher.Color,
 	w := drained{why: "the switcher counts no requests in flight"}
 	for {
 		if reader != nil {
-			n, ok, err := reader.InFlight(ctx, color)
+			// A load balancer slow to answer does not hold the drain past
+			// its end.
+			rctx, cancel := context.WithDeadline(ctx, later(deadline, time.Now().Add(drainRead)))
+			n, ok, err := reader.InFlight(rctx, color)
+			timedOut := rctx.Err() != nil
+			cancel()
 			switch {
 			case ctx.Err() != nil:
 				return w, ctx.Err()
+			case timedOut:
+				w.why = "the load balancer did not say how many requests were in flight in time"
 			case err != nil:
 				w.why = fmt.Sprintf("reading the requests in flight failed: %v", err)
 			case !ok:
@@ -941,6 +953,13 @@ func watchDrain(ctx context.Context, sw switcher.Switcher, color switcher.Color,
 		case <-time.After(wait):
 		}
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // describe says what the drain saw: "green (v1): 0 in flight after 1.3s
