@@ -110,7 +110,9 @@ type Result struct {
 }
 
 // Failing reports whether the statement is known to fail on the rows.
-func (r Result) Failing() bool { return r.Skipped == "" && r.Err == "" && (r.Rows > 0 || r.Fails != "") }
+func (r Result) Failing() bool {
+	return r.Skipped == "" && r.Err == "" && (r.Rows > 0 || r.Fails != "")
+}
 
 // Failing returns the results that say their statement would fail.
 func Failing(rs []Result) []Result {
