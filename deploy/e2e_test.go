@@ -595,7 +595,9 @@ func TestDeployInSteps(t *testing.T) {
 func TestRollbackWindow(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	rw := 2 * time.Second
+	// Long enough that deploy v3 is tried inside it on a loaded machine
+	// (v2's own steps after its switch count against it).
+	rw := 8 * time.Second
 	e.cfg.RollbackWindow = &rw
 	ctx := t.Context()
 	for _, v := range []string{"v1", "v2"} {
