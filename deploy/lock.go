@@ -35,16 +35,31 @@ func (d *Deployer) lock(ctx context.Context, what string) (unlock func(), err er
 	if _, err := d.Conn.Exec(ctx, `SELECT set_config('application_name', $1, false)`, app); err != nil {
 		return nil, fmt.Errorf("deployment lock: %w", err)
 	}
-	var ok bool
-	if err := d.Conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, lockClass, d.Config.Service).Scan(&ok); err != nil {
-		return nil, fmt.Errorf("deployment lock of %q: %w", d.Config.Service, err)
-	}
-	if !ok {
+	// A holder that is already gone from pg_stat_activity is a session
+	// that ended (a killed run): its backend releases the lock as it
+	// exits, which a loaded server may take a moment to do. The lock is
+	// tried again for that long; a live holder is named at once.
+	deadline := time.Now().Add(endedHolderWait)
+	for {
+		var ok bool
+		if err := d.Conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, lockClass, d.Config.Service).Scan(&ok); err != nil {
+			return nil, fmt.Errorf("deployment lock of %q: %w", d.Config.Service, err)
+		}
+		if ok {
+			break
+		}
 		holder, err := lockHolder(ctx, d.Conn, d.Config.Service)
 		if err != nil {
 			holder = "unknown (" + err.Error() + ")"
 		}
-		return nil, &LockedError{Service: d.Config.Service, Holder: holder}
+		if holder != endedHolder || time.Now().After(deadline) {
+			return nil, &LockedError{Service: d.Config.Service, Holder: holder}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -52,6 +67,14 @@ func (d *Deployer) lock(ctx context.Context, what string) (unlock func(), err er
 		d.Conn.Exec(ctx, `SELECT pg_advisory_unlock($1, hashtext($2))`, lockClass, d.Config.Service)
 	}, nil
 }
+
+// endedHolder is lockHolder's description of a holder no longer listed in
+// pg_stat_activity, and endedHolderWait how long lock waits for its
+// backend to release the lock.
+const (
+	endedHolder     = "a session that has just ended"
+	endedHolderWait = 5 * time.Second
+)
 
 // lockHolder describes the session that holds the deployment lock.
 func lockHolder(ctx context.Context, conn *pgx.Conn, service string) (string, error) {
@@ -66,7 +89,7 @@ func lockHolder(ctx context.Context, conn *pgx.Conn, service string) (string, er
 		  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		LIMIT 1`, lockClass, service).Scan(&pid, &app, &user, &addr, &age)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "a session that has just ended", nil
+		return endedHolder, nil
 	}
 	if err != nil {
 		return "", err
