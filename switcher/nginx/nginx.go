@@ -75,6 +75,15 @@
 // flight, so a drain waits until the old workers' last request to the old
 // color is answered.
 //
+// After a reload the old workers still answer the first request of a
+// connection they accepted before it, whenever that request comes (nginx
+// closes only idle keep-alive connections when a worker shuts down, not
+// accepted ones waiting for a request), up to client_header_timeout; and
+// over HTTP/2 they take new streams on a busy connection until it goes
+// idle. Under heavy load such requests reach the old color after Switch
+// returned (docs/cutover.md measures it); a short client_header_timeout
+// bounds it, and a drain counts them.
+//
 // nginx's graceful reload lets requests in flight finish, but the old
 // workers close idle keep-alive connections: a client that sends its next
 // request on such a connection at that moment sees the connection closed
