@@ -71,7 +71,7 @@
 //
 // With pid= the switcher is also a switcher.InFlightReader: InFlight
 // counts the connections nginx's workers hold to a color's server address
-// (read from /proc), which without upstream keepalive are its requests in
+// (sock_diag and /proc), which without upstream keepalive are its requests in
 // flight, so a drain waits until the old workers' last request to the old
 // color is answered.
 //
