@@ -14,13 +14,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
-	// The load balancers bgmigrate deploy can switch.
-	_ "github.com/bgmigrate/bgmigrate/switcher/awsalb"
+	// The load balancers bgmigrate deploy can switch (and, unless built
+	// with -tags lintonly, those of switchers_sdk.go).
 	_ "github.com/bgmigrate/bgmigrate/switcher/caddy"
-	_ "github.com/bgmigrate/bgmigrate/switcher/etcd"
 	_ "github.com/bgmigrate/bgmigrate/switcher/execswitch"
 	_ "github.com/bgmigrate/bgmigrate/switcher/haproxy"
-	_ "github.com/bgmigrate/bgmigrate/switcher/kubernetes"
 	_ "github.com/bgmigrate/bgmigrate/switcher/nginx"
 )
 
