@@ -13,9 +13,13 @@ FROM ${GO_IMAGE} AS build
 WORKDIR /src
 ENV CGO_ENABLED=1
 COPY go.mod go.sum ./
-# The modules, and pg_query's C (the longest compile), in layers of their
-# own: a rebuild after a source change reuses them.
-RUN go mod download && go build -trimpath -tags netgo,osusergo github.com/pganalyze/pg_query_go/v5
+# The modules and the packages of the direct requirements (pg_query's C is
+# the longest compile) in layers of their own: a rebuild after a source
+# change reuses them. A module whose root is no package is skipped.
+RUN go mod download
+RUN go list -m -f '{{if not (or .Main .Indirect)}}{{.Path}}{{end}}' all \
+	| xargs -n1 go build -trimpath -tags netgo,osusergo 2>/dev/null; \
+	go build -trimpath -tags netgo,osusergo github.com/pganalyze/pg_query_go/v5
 COPY . .
 ARG VERSION=
 # netgo and osusergo keep the C library's resolver and user lookups out, so

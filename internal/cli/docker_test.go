@@ -116,7 +116,7 @@ func buildImage(ctx context.Context, t *testing.T, image string) string {
 	if err == nil {
 		return image
 	}
-	t.Logf("docker pull %s: %v (%s); building a stand-in", image, err, strings.TrimSpace(out))
+	t.Logf("docker pull %s: %v (%s); using a stand-in", image, err, strings.TrimSpace(out))
 
 	standIn := dockerBuildStandIn + ":" + runtime.Version()
 	if _, err := docker(ctx, nil, "image", "inspect", standIn); err == nil {
