@@ -1,4 +1,4 @@
-package cli
+package dockertest
 
 import (
 	"archive/tar"
@@ -28,6 +28,8 @@ const (
 	// machine's Go toolchain and CA certificates.
 	dockerBuildStandIn = "bgmigrate-test/go"
 	dockerImageVersion = "v0.0.0-docker-test"
+	// repoRoot is the repository's root, from this package's directory.
+	repoRoot = "../../"
 )
 
 // TestDockerImage builds the Dockerfile with the local Docker engine and runs
@@ -43,7 +45,13 @@ func TestDockerImage(t *testing.T) {
 		t.Skip("-short: no image build")
 	}
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	// A cold build (the stand-in, the modules, pg_query's C) takes minutes:
+	// stop a little before go test's deadline, with a message.
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Minute)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-15*time.Second))
 	defer cancel()
 	if out, err := docker(ctx, nil, "info", "--format", "{{.ServerVersion}}"); err != nil {
 		unavailable(t, "no Docker engine answers (%v: %s)", err, out)
