@@ -66,7 +66,7 @@ func TestPredictionsAgree(t *testing.T) {
 				case *st.Agrees:
 					tl.judged++
 					tl.agree++
-					if _, ok := listed[key]; ok {
+					if reason, ok := listed[key]; ok && !strings.HasPrefix(reason, sometimes) {
 						t.Errorf("%s is listed in %s but agrees now: remove it", key, known)
 					}
 				default:
@@ -111,6 +111,11 @@ func TestPredictionsAgree(t *testing.T) {
 		}
 	}
 }
+
+// sometimes starts the reason of a difference the trace sees only when a
+// sample of a statement outside a transaction falls in the right moment:
+// that line may agree too.
+const sometimes = "sometimes:"
 
 // readKnown reads "case/file.sql:LINE reason" lines.
 func readKnown(t *testing.T) map[string]string {
