@@ -88,6 +88,15 @@ type InFlightReader interface {
 	InFlight(ctx context.Context, color Color) (n int, ok bool, err error)
 }
 
+// InFlightArgs is what every InFlight checks before it reads: a valid
+// color and a context not done yet.
+func InFlightArgs(ctx context.Context, color Color) error {
+	if _, err := ParseColor(string(color)); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
 // Place is one place a load balancer keeps the color in.
 type Place struct {
 	Name  string // "the map file /etc/haproxy/color.map"

@@ -35,10 +35,7 @@ var (
 // not show: ok is false, and a drain falls back to its timer. IAM:
 // elasticloadbalancing:DescribeTargetHealth.
 func (s *Switcher) InFlight(ctx context.Context, color switcher.Color) (int, bool, error) {
-	if _, err := switcher.ParseColor(string(color)); err != nil {
-		return 0, false, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := switcher.InFlightArgs(ctx, color); err != nil {
 		return 0, false, err
 	}
 	api, ok := s.api.(TargetHealthAPI)

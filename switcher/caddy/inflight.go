@@ -14,10 +14,7 @@ var _ switcher.InFlightReader = (*Switcher)(nil)
 // color whose address is not in the pool, as the old one after a switch,
 // cannot be counted: ok is false.
 func (s *Switcher) InFlight(ctx context.Context, color switcher.Color) (int, bool, error) {
-	if _, err := switcher.ParseColor(string(color)); err != nil {
-		return 0, false, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := switcher.InFlightArgs(ctx, color); err != nil {
 		return 0, false, err
 	}
 	var pool []struct {

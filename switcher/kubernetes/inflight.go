@@ -31,10 +31,7 @@ var _ switcher.InFlightReader = (*Service)(nil)
 // RBAC: get on services, list on pods and endpointslices.discovery.k8s.io.
 // An HTTPRoute is no InFlightReader: the weights say nothing of requests.
 func (s *Service) InFlight(ctx context.Context, color switcher.Color) (n int, ok bool, err error) {
-	if _, err := switcher.ParseColor(string(color)); err != nil {
-		return 0, false, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := switcher.InFlightArgs(ctx, color); err != nil {
 		return 0, false, err
 	}
 	fail := func(err error) (int, bool, error) { return 0, false, s.t.providerError("in-flight", err) }

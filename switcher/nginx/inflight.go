@@ -23,10 +23,7 @@ var _ switcher.InFlightReader = (*Switcher)(nil)
 // InFlight reports ok=false, and no error, when it cannot count: no pid=
 // in the URL, or a color served on a unix socket.
 func (s *Switcher) InFlight(ctx context.Context, color switcher.Color) (int, bool, error) {
-	if _, err := switcher.ParseColor(string(color)); err != nil {
-		return 0, false, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := switcher.InFlightArgs(ctx, color); err != nil {
 		return 0, false, err
 	}
 	addr := s.cfg.Servers[color]
