@@ -2,7 +2,6 @@ package parser
 
 import (
 	"errors"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v5"
 	pgparser "github.com/pganalyze/pg_query_go/v5/parser"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -21,7 +19,12 @@ import (
 // in about half the time it takes to build and pack the protobuf message.
 // parseTreeJSON reads that JSON straight into pg_query's Go types, leaving
 // out what treeRules (or viewRules) leave out: a left-out value is skipped
-// over without being decoded. The trees are those parseTree builds.
+// over without being decoded. The trees are those parseTree builds. The
+// readers of each message type (decodeNode, decodeColumnDef, …) are
+// generated from pg_query's Go types, so that no value goes through
+// protobuf's reflection (jsondecode_gen.go).
+
+//go:generate go run ./internal/jsongen jsondecode_gen.go
 
 // jsonType is a message type of pg_query's tree, for reading its JSON.
 type jsonType struct {
@@ -31,10 +34,6 @@ type jsonType struct {
 	// Node's keys are the names of the message types it may hold.
 	fields map[string]*jsonField
 	rule   *treeRule
-	// aConst marks A_Const: pg_query writes an Integer's ival only when it
-	// is more than 0, so the Integer of an A_Const written {} is 0 or a
-	// negative number (as is a Node's; see jsonField.intNode).
-	aConst bool
 }
 
 type jsonField struct {
@@ -43,13 +42,35 @@ type jsonField struct {
 	use fieldUse
 	// child is the type the field's messages are read as: under the rule
 	// set, unless they cannot lose fields there, when they are read whole
-	// (as prune copies them).
+	// (as prune copies them). Of a field whose presence only is kept, the
+	// type drops every field: its messages are read empty.
 	child *jsonType
-	// bounds marks TypeName's array_bounds, intNode a Node's Integer.
-	bounds, intNode bool
 }
 
 var jsonWholeTypes = sync.OnceValue(func() map[protoreflect.Name]*jsonType { return newJSONTypes(nil, false, nil) })
+
+// jsonEmptyTypes are the message types read without any of their fields.
+var jsonEmptyTypes = sync.OnceValue(func() map[protoreflect.Name]*jsonType {
+	msgs := pg.File_pg_query_proto.Messages()
+	byName := map[protoreflect.Name]*jsonType{}
+	for i := 0; i < msgs.Len(); i++ {
+		md := msgs.Get(i)
+		t := &jsonType{md: md, fields: map[string]*jsonField{}}
+		fields := md.Fields()
+		for j := 0; j < fields.Len(); j++ {
+			fd := fields.Get(j)
+			f := &jsonField{fd: fd, num: fd.Number(), use: dropField}
+			if md.Name() == "Node" {
+				t.fields[string(fd.Message().Name())] = f
+				continue
+			}
+			t.fields[string(fd.Name())] = f
+			t.fields[fd.JSONName()] = f
+		}
+		byName[md.Name()] = t
+	}
+	return byName
+})
 
 var jsonNodeType = sync.OnceValue(func() *jsonType { return newJSONTypes(treeRules, false, jsonWholeTypes())["Node"] })
 
@@ -65,7 +86,6 @@ func newJSONTypes(rules map[protoreflect.Name]treeRule, emptyOthers bool, whole 
 	for i := 0; i < msgs.Len(); i++ {
 		md := msgs.Get(i)
 		t := &jsonType{md: md, fields: map[string]*jsonField{}}
-		t.aConst = md.Name() == "A_Const"
 		if rule, ok := rules[md.Name()]; ok || emptyOthers && md.Name() != "Node" {
 			t.rule = &rule
 		}
@@ -78,7 +98,7 @@ func newJSONTypes(rules map[protoreflect.Name]treeRule, emptyOthers bool, whole 
 		fields := t.md.Fields()
 		for j := 0; j < fields.Len(); j++ {
 			fd := fields.Get(j)
-			f := &jsonField{fd: fd, num: fd.Number(), use: keepField, bounds: t.md.Name() == "TypeName" && fd.Name() == "array_bounds"}
+			f := &jsonField{fd: fd, num: fd.Number(), use: keepField}
 			if t.rule != nil {
 				f.use = dropField
 				if slices.Contains(t.rule.keep, fd.Name()) {
@@ -89,11 +109,15 @@ func newJSONTypes(rules map[protoreflect.Name]treeRule, emptyOthers bool, whole 
 				}
 			}
 			if fd.Message() != nil {
-				f.intNode = t.md.Name() == "Node" && fd.Message().Name() == "Integer"
 				f.child = byName[fd.Message().Name()]
 				if !f.child.prunes() {
 					f.child = whole[fd.Message().Name()]
 				}
+				if f.use == presentField {
+					f.use, f.child = keepField, jsonEmptyTypes()[fd.Message().Name()]
+				}
+			} else if f.use == presentField {
+				panic("parser: the presence of " + string(t.md.Name()) + "." + string(fd.Name()) + ", which is no message, is kept")
 			}
 			key := string(fd.Name())
 			if t.md.Name() == "Node" {
@@ -176,11 +200,10 @@ type jsonDecoder struct {
 	// zeroBound caches whether text may hold an array bound of 0: 1 no,
 	// 2 yes.
 	zeroBound uint8
-	// out is the protobuf message being written.
-	out []byte
-	// empty says whether the last message value written was empty,
-	// lastInt is the last integer read.
-	empty   bool
+	// wrote counts the values read into the tree (a list's elements one
+	// by one), so that a reader can tell a message read empty; lastInt is
+	// the last integer read.
+	wrote   int
 	lastInt int64
 }
 
@@ -426,20 +449,8 @@ func (d *jsonDecoder) skip() error {
 	return errJSON
 }
 
-// count passes over an array, returning its length.
-func (d *jsonDecoder) count() (int, error) {
-	n := 0
-	err := d.array(func() error {
-		n++
-		return d.skip()
-	})
-	return n, err
-}
-
 // stmt reads the Node of one statement, without what its type's rule
-// leaves out, and lists the functions it calls when the rule asks. The
-// JSON is written out as protobuf bytes, which are unmarshalled as
-// parseTree unmarshals its pruned bytes.
+// leaves out, and lists the functions it calls when the rule asks.
 func (d *jsonDecoder) stmt() (*pg.Node, []string, error) {
 	types := jsonNodeType()
 	start := d.i
@@ -447,8 +458,8 @@ func (d *jsonDecoder) stmt() (*pg.Node, []string, error) {
 	if strings.HasPrefix(d.s[d.i:], `{"ViewStmt":`) {
 		types = jsonViewNodeType()
 	}
-	d.out = d.out[:0]
-	if err := d.message(types); err != nil {
+	n, err := d.decodeNode(types)
+	if err != nil {
 		return nil, nil, err
 	}
 	var calls []string
@@ -456,10 +467,6 @@ func (d *jsonDecoder) stmt() (*pg.Node, []string, error) {
 		if f := types.fields[key]; f != nil && f.child.rule != nil && f.child.rule.calls {
 			calls = jsonCalls(d.s[start:d.i])
 		}
-	}
-	n := &pg.Node{}
-	if err := proto.Unmarshal(d.out, n); err != nil {
-		return nil, nil, err
 	}
 	return n, calls, nil
 }
@@ -476,148 +483,125 @@ func nodeKey(s string) (string, bool) {
 	return s[2 : 2+end], true
 }
 
-// message writes the object of type t as the fields of a protobuf
-// message to d.out.
-func (d *jsonDecoder) message(t *jsonType) error {
-	// Of an A_Const: whether its Integer is written {}, and its location
-	// (left out when 0).
-	emptyInt, loc := false, int64(0)
-	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if f == nil {
-			return errJSON
-		}
-		switch f.use {
-		case dropField:
-			return d.skip()
-		case presentField:
-			n := 1
-			if f.fd.IsList() {
-				var err error
-				if n, err = d.count(); err != nil {
-					return err
-				}
-			} else if err := d.skip(); err != nil {
-				return err
-			}
-			for range n {
-				d.out = protowire.AppendTag(d.out, f.num, protowire.BytesType)
-				d.out = append(d.out, 0)
-			}
-			return nil
-		}
-		if f.fd.IsList() {
-			if f.bounds {
-				d.inBounds = true
-				defer func() { d.inBounds = false }()
-			}
-			return d.array(func() error { return d.value(f) })
-		}
-		err := d.value(f)
-		if t.aConst {
-			switch key {
-			case "ival":
-				emptyInt = d.empty
-			case "location":
-				loc = d.lastInt
-			}
-		}
+// pass reads over the value of f, a field of the message being read, when
+// it is not read into the tree: true when it did (or found f unknown).
+func (d *jsonDecoder) pass(f *jsonField) (bool, error) {
+	switch {
+	case f == nil:
+		return true, errJSON
+	case f.use == dropField:
+		return true, d.skip()
+	}
+	return false, nil
+}
+
+// The readers of scalar values, for the generated code: each reads one
+// value into *v.
+
+func (d *jsonDecoder) setText(v *string) error {
+	d.wrote++
+	if err := d.expect('"'); err != nil {
 		return err
-	})
+	}
+	start := d.i
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case '"':
+			d.i++
+			// A copy, so that the tree does not hold on to the JSON.
+			*v = strings.Clone(d.s[start : d.i-1])
+			return nil
+		case '\\':
+			d.i = start
+			s, err := d.escaped()
+			*v = s
+			return err
+		}
+		d.i++
+	}
+	return errJSON
+}
+
+func (d *jsonDecoder) setBool(v *bool) (err error) {
+	d.wrote++
+	*v, err = d.bool()
+	return err
+}
+
+func (d *jsonDecoder) setInt32(v *int32) error {
+	d.wrote++
+	n, err := d.int()
+	d.lastInt = n
+	*v = int32(n)
+	return err
+}
+
+func (d *jsonDecoder) setInt64(v *int64) (err error) {
+	d.wrote++
+	*v, err = d.int()
+	d.lastInt = *v
+	return err
+}
+
+func (d *jsonDecoder) setUint32(v *uint32) error {
+	d.wrote++
+	n, err := d.uint()
+	*v = uint32(n)
+	return err
+}
+
+func (d *jsonDecoder) setUint64(v *uint64) (err error) {
+	d.wrote++
+	*v, err = d.uint()
+	return err
+}
+
+func (d *jsonDecoder) setFloat(v *float64) error {
+	d.wrote++
+	n, err := d.number()
 	if err != nil {
 		return err
 	}
-	// A negative constant's location is that of its minus sign.
-	if emptyInt && (loc < 0 || loc >= int64(len(d.text)) || d.text[loc] == '-') {
-		return errLossy
-	}
-	return nil
+	*v, err = strconv.ParseFloat(n, 64)
+	return err
 }
 
-// value writes one value of field f to d.out.
-func (d *jsonDecoder) value(f *jsonField) error {
-	if f.child != nil {
-		d.out = protowire.AppendTag(d.out, f.num, protowire.BytesType)
-		at := len(d.out)
-		d.out = append(d.out, 0) // the length, for now one byte
-		if err := d.message(f.child); err != nil {
-			return err
-		}
-		n := len(d.out) - at - 1
-		d.empty = n == 0
-		if d.empty && f.intNode {
-			// An array bound is -1 (for []) or what the text writes in
-			// the brackets, never negative: {} is -1 unless the text may
-			// write 0.
-			if !d.inBounds || d.mayHoldZeroBound() {
-				return errLossy
-			}
-			d.out = protowire.AppendTag(d.out, 1, protowire.VarintType)
-			d.out = protowire.AppendVarint(d.out, ^uint64(0)) // -1
-			n = len(d.out) - at - 1
-		}
-		if n < 0x80 {
-			d.out[at] = byte(n)
-			return nil
-		}
-		size := protowire.SizeVarint(uint64(n))
-		d.out = append(d.out, make([]byte, size-1)...)
-		copy(d.out[at+size:], d.out[at+1:at+1+n])
-		protowire.AppendVarint(d.out[at:at], uint64(n))
-		return nil
+func (d *jsonDecoder) uint() (uint64, error) {
+	n, err := d.number()
+	if err != nil {
+		return 0, err
 	}
-	switch f.fd.Kind() {
-	case protoreflect.StringKind:
-		v, err := d.str()
-		d.out = protowire.AppendTag(d.out, f.num, protowire.BytesType)
-		d.out = protowire.AppendString(d.out, v)
-		return err
-	case protoreflect.BoolKind:
-		b, err := d.bool()
-		d.out = protowire.AppendTag(d.out, f.num, protowire.VarintType)
-		d.out = protowire.AppendVarint(d.out, protowire.EncodeBool(b))
-		return err
-	case protoreflect.EnumKind:
-		name, err := d.str()
-		if err != nil {
-			return err
-		}
-		v := f.fd.Enum().Values().ByName(protoreflect.Name(name))
-		if v == nil {
-			return errJSON
-		}
-		d.out = protowire.AppendTag(d.out, f.num, protowire.VarintType)
-		d.out = protowire.AppendVarint(d.out, uint64(int64(v.Number())))
-		return nil
-	case protoreflect.Int32Kind, protoreflect.Int64Kind:
-		v, err := d.int()
-		d.lastInt = v
-		if f.fd.Kind() == protoreflect.Int32Kind {
-			v = int64(int32(v))
-		}
-		d.out = protowire.AppendTag(d.out, f.num, protowire.VarintType)
-		d.out = protowire.AppendVarint(d.out, uint64(v))
-		return err
-	case protoreflect.Uint32Kind, protoreflect.Uint64Kind:
-		n, err := d.number()
-		if err != nil {
-			return err
-		}
-		v, err := strconv.ParseUint(n, 10, 64)
-		d.out = protowire.AppendTag(d.out, f.num, protowire.VarintType)
-		d.out = protowire.AppendVarint(d.out, v)
-		return err
-	case protoreflect.DoubleKind:
-		n, err := d.number()
-		if err != nil {
-			return err
-		}
-		v, err := strconv.ParseFloat(n, 64)
-		d.out = protowire.AppendTag(d.out, f.num, protowire.Fixed64Type)
-		d.out = protowire.AppendFixed64(d.out, math.Float64bits(v))
-		return err
+	return strconv.ParseUint(n, 10, 64)
+}
+
+// enum reads the name of a value of the enum type whose values values
+// lists.
+func (d *jsonDecoder) enum(values map[string]int32) (int32, error) {
+	name, err := d.str()
+	if err != nil {
+		return 0, err
 	}
-	return errJSON
+	v, ok := values[name]
+	if !ok {
+		return 0, errJSON
+	}
+	return v, nil
+}
+
+// pg_query writes an Integer's ival only when it is more than 0: an
+// Integer written {} is 0 or a negative number, which the text tells apart
+// only in two places, where the value is errLossy otherwise.
+
+// intNodeLossy reports whether the value of an Integer in a Node, written
+// {}, is lost. An array bound is -1 (for []) or what the text writes in
+// the brackets, never negative: {} is -1 unless the text may write 0.
+func (d *jsonDecoder) intNodeLossy() bool { return !d.inBounds || d.mayHoldZeroBound() }
+
+// aConstLossy reports whether the value of the Integer of an A_Const at
+// loc, written {}, is lost: a negative constant's location is that of its
+// minus sign.
+func (d *jsonDecoder) aConstLossy(loc int64) bool {
+	return loc < 0 || loc >= int64(len(d.text)) || d.text[loc] == '-'
 }
 
 // mayHoldZeroBound reports whether the text may write an array bound of
