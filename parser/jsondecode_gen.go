@@ -6,66 +6,102 @@ import pg "github.com/pganalyze/pg_query_go/v5"
 
 func (d *jsonDecoder) decodeA_ArrayExpr(t *jsonType) (*pg.A_ArrayExpr, error) {
 	m := &pg.A_ArrayExpr{}
+	return m, d.fillA_ArrayExpr(t, m)
+}
+
+func (d *jsonDecoder) fillA_ArrayExpr(t *jsonType, m *pg.A_ArrayExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "elements":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Elements = append(m.Elements, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "location":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeA_Const(t *jsonType) (*pg.A_Const, error) {
 	m := &pg.A_Const{}
+	return m, d.fillA_Const(t, m)
+}
+
+func (d *jsonDecoder) fillA_Const(t *jsonType, m *pg.A_Const) error {
 	emptyInt, loc := false, int64(0)
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "ival":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			w := d.wrote
 			v, err := d.decodeInteger(f.child)
 			emptyInt = d.wrote == w
 			m.Val = &pg.A_Const_Ival{Ival: v}
 			d.wrote++
 			return err
-		case 2:
+		case "fval":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeFloat(f.child)
 			m.Val = &pg.A_Const_Fval{Fval: v}
 			d.wrote++
 			return err
-		case 3:
+		case "boolval":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeBoolean(f.child)
 			m.Val = &pg.A_Const_Boolval{Boolval: v}
 			d.wrote++
 			return err
-		case 4:
+		case "sval":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeString(f.child)
 			m.Val = &pg.A_Const_Sval{Sval: v}
 			d.wrote++
 			return err
-		case 5:
+		case "bsval":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeBitString(f.child)
 			m.Val = &pg.A_Const_Bsval{Bsval: v}
 			d.wrote++
 			return err
-		case 10:
+		case "isnull":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Isnull)
-		case 11:
+		case "location":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			err := d.setInt32(&m.Location)
 			loc = d.lastInt
 			return err
@@ -73,65 +109,97 @@ func (d *jsonDecoder) decodeA_Const(t *jsonType) (*pg.A_Const, error) {
 		return errJSON
 	})
 	if err == nil && emptyInt && d.aConstLossy(loc) {
-		return nil, errLossy
+		return errLossy
 	}
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeA_Expr(t *jsonType) (*pg.A_Expr, error) {
 	m := &pg.A_Expr{}
+	return m, d.fillA_Expr(t, m)
+}
+
+func (d *jsonDecoder) fillA_Expr(t *jsonType, m *pg.A_Expr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.A_Expr_Kind_value)
 			d.wrote++
 			m.Kind = pg.A_Expr_Kind(e)
 			return err
-		case 2:
+		case "name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Name = append(m.Name, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "lexpr":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Lexpr = v
 			d.wrote++
 			return err
-		case 4:
+		case "rexpr":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Rexpr = v
 			d.wrote++
 			return err
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeA_Indices(t *jsonType) (*pg.A_Indices, error) {
 	m := &pg.A_Indices{}
+	return m, d.fillA_Indices(t, m)
+}
+
+func (d *jsonDecoder) fillA_Indices(t *jsonType, m *pg.A_Indices) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "is_slice":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsSlice)
-		case 2:
+		case "lidx":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Lidx = v
 			d.wrote++
 			return err
-		case 3:
+		case "uidx":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Uidx = v
 			d.wrote++
@@ -139,23 +207,31 @@ func (d *jsonDecoder) decodeA_Indices(t *jsonType) (*pg.A_Indices, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeA_Indirection(t *jsonType) (*pg.A_Indirection, error) {
 	m := &pg.A_Indirection{}
+	return m, d.fillA_Indirection(t, m)
+}
+
+func (d *jsonDecoder) fillA_Indirection(t *jsonType, m *pg.A_Indirection) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "arg":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 2:
+		case "indirection":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Indirection = append(m.Indirection, v)
@@ -165,25 +241,37 @@ func (d *jsonDecoder) decodeA_Indirection(t *jsonType) (*pg.A_Indirection, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeA_Star(t *jsonType) (*pg.A_Star, error) {
 	m := &pg.A_Star{}
-	return m, d.object(func(string) error { return errJSON })
+	return m, d.fillA_Star(t, m)
+}
+
+func (d *jsonDecoder) fillA_Star(t *jsonType, m *pg.A_Star) error {
+	return d.object(func(string) error { return errJSON })
 }
 
 func (d *jsonDecoder) decodeAccessPriv(t *jsonType) (*pg.AccessPriv, error) {
 	m := &pg.AccessPriv{}
+	return m, d.fillAccessPriv(t, m)
+}
+
+func (d *jsonDecoder) fillAccessPriv(t *jsonType, m *pg.AccessPriv) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "priv_name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.PrivName)
-		case 2:
+		case "cols":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Cols = append(m.Cols, v)
@@ -193,106 +281,190 @@ func (d *jsonDecoder) decodeAccessPriv(t *jsonType) (*pg.AccessPriv, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAggref(t *jsonType) (*pg.Aggref, error) {
 	m := &pg.Aggref{}
+	return m, d.fillAggref(t, m)
+}
+
+func (d *jsonDecoder) fillAggref(t *jsonType, m *pg.Aggref) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "aggfnoid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Aggfnoid)
-		case 3:
+		case "aggtype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Aggtype)
-		case 4:
+		case "aggcollid":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Aggcollid)
-		case 5:
+		case "inputcollid":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inputcollid)
-		case 6:
+		case "aggargtypes":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Aggargtypes = append(m.Aggargtypes, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "aggdirectargs":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Aggdirectargs = append(m.Aggdirectargs, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "args":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 9:
+		case "aggorder":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Aggorder = append(m.Aggorder, v)
 				d.wrote++
 				return err
 			})
-		case 10:
+		case "aggdistinct":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Aggdistinct = append(m.Aggdistinct, v)
 				d.wrote++
 				return err
 			})
-		case 11:
+		case "aggfilter":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Aggfilter = v
 			d.wrote++
 			return err
-		case 12:
+		case "aggstar":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Aggstar)
-		case 13:
+		case "aggvariadic":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Aggvariadic)
-		case 14:
+		case "aggkind":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Aggkind)
-		case 15:
+		case "agglevelsup":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Agglevelsup)
-		case 16:
+		case "aggsplit":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.AggSplit_value)
 			d.wrote++
 			m.Aggsplit = pg.AggSplit(e)
 			return err
-		case 17:
+		case "aggno":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Aggno)
-		case 18:
+		case "aggtransno":
+			f := t.byNum[18]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Aggtransno)
-		case 19:
+		case "location":
+			f := t.byNum[19]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlias(t *jsonType) (*pg.Alias, error) {
 	m := &pg.Alias{}
+	return m, d.fillAlias(t, m)
+}
+
+func (d *jsonDecoder) fillAlias(t *jsonType, m *pg.Alias) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "aliasname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Aliasname)
-		case 2:
+		case "colnames":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Colnames = append(m.Colnames, v)
@@ -302,18 +474,22 @@ func (d *jsonDecoder) decodeAlias(t *jsonType) (*pg.Alias, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterCollationStmt(t *jsonType) (*pg.AlterCollationStmt, error) {
 	m := &pg.AlterCollationStmt{}
+	return m, d.fillAlterCollationStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterCollationStmt(t *jsonType, m *pg.AlterCollationStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "collname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Collname = append(m.Collname, v)
@@ -323,36 +499,48 @@ func (d *jsonDecoder) decodeAlterCollationStmt(t *jsonType) (*pg.AlterCollationS
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterDatabaseRefreshCollStmt(t *jsonType) (*pg.AlterDatabaseRefreshCollStmt, error) {
 	m := &pg.AlterDatabaseRefreshCollStmt{}
+	return m, d.fillAlterDatabaseRefreshCollStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterDatabaseRefreshCollStmt(t *jsonType, m *pg.AlterDatabaseRefreshCollStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "dbname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Dbname)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterDatabaseSetStmt(t *jsonType) (*pg.AlterDatabaseSetStmt, error) {
 	m := &pg.AlterDatabaseSetStmt{}
+	return m, d.fillAlterDatabaseSetStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterDatabaseSetStmt(t *jsonType, m *pg.AlterDatabaseSetStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "dbname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Dbname)
-		case 2:
+		case "setstmt":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeVariableSetStmt(f.child)
 			m.Setstmt = v
 			d.wrote++
@@ -360,20 +548,28 @@ func (d *jsonDecoder) decodeAlterDatabaseSetStmt(t *jsonType) (*pg.AlterDatabase
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterDatabaseStmt(t *jsonType) (*pg.AlterDatabaseStmt, error) {
 	m := &pg.AlterDatabaseStmt{}
+	return m, d.fillAlterDatabaseStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterDatabaseStmt(t *jsonType, m *pg.AlterDatabaseStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "dbname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Dbname)
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -383,25 +579,33 @@ func (d *jsonDecoder) decodeAlterDatabaseStmt(t *jsonType) (*pg.AlterDatabaseStm
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterDefaultPrivilegesStmt(t *jsonType) (*pg.AlterDefaultPrivilegesStmt, error) {
 	m := &pg.AlterDefaultPrivilegesStmt{}
+	return m, d.fillAlterDefaultPrivilegesStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterDefaultPrivilegesStmt(t *jsonType, m *pg.AlterDefaultPrivilegesStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "options":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "action":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeGrantStmt(f.child)
 			m.Action = v
 			d.wrote++
@@ -409,113 +613,185 @@ func (d *jsonDecoder) decodeAlterDefaultPrivilegesStmt(t *jsonType) (*pg.AlterDe
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterDomainStmt(t *jsonType) (*pg.AlterDomainStmt, error) {
 	m := &pg.AlterDomainStmt{}
+	return m, d.fillAlterDomainStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterDomainStmt(t *jsonType, m *pg.AlterDomainStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "subtype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Subtype)
-		case 2:
+		case "type_name", "typeName":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TypeName = append(m.TypeName, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "name":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 4:
+		case "def":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Def = v
 			d.wrote++
 			return err
-		case 5:
+		case "behavior":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
 			return err
-		case 6:
+		case "missing_ok":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterEnumStmt(t *jsonType) (*pg.AlterEnumStmt, error) {
 	m := &pg.AlterEnumStmt{}
+	return m, d.fillAlterEnumStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterEnumStmt(t *jsonType, m *pg.AlterEnumStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "type_name", "typeName":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TypeName = append(m.TypeName, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "old_val", "oldVal":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.OldVal)
-		case 3:
+		case "new_val", "newVal":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.NewVal)
-		case 4:
+		case "new_val_neighbor", "newValNeighbor":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.NewValNeighbor)
-		case 5:
+		case "new_val_is_after", "newValIsAfter":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.NewValIsAfter)
-		case 6:
+		case "skip_if_new_val_exists", "skipIfNewValExists":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.SkipIfNewValExists)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterEventTrigStmt(t *jsonType) (*pg.AlterEventTrigStmt, error) {
 	m := &pg.AlterEventTrigStmt{}
+	return m, d.fillAlterEventTrigStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterEventTrigStmt(t *jsonType, m *pg.AlterEventTrigStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "trigname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Trigname)
-		case 2:
+		case "tgenabled":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Tgenabled)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterExtensionContentsStmt(t *jsonType) (*pg.AlterExtensionContentsStmt, error) {
 	m := &pg.AlterExtensionContentsStmt{}
+	return m, d.fillAlterExtensionContentsStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterExtensionContentsStmt(t *jsonType, m *pg.AlterExtensionContentsStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "extname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Extname)
-		case 2:
+		case "action":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Action)
-		case 3:
+		case "objtype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Objtype = pg.ObjectType(e)
 			return err
-		case 4:
+		case "object":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Object = v
 			d.wrote++
@@ -523,20 +799,28 @@ func (d *jsonDecoder) decodeAlterExtensionContentsStmt(t *jsonType) (*pg.AlterEx
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterExtensionStmt(t *jsonType) (*pg.AlterExtensionStmt, error) {
 	m := &pg.AlterExtensionStmt{}
+	return m, d.fillAlterExtensionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterExtensionStmt(t *jsonType, m *pg.AlterExtensionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "extname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Extname)
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -546,27 +830,39 @@ func (d *jsonDecoder) decodeAlterExtensionStmt(t *jsonType) (*pg.AlterExtensionS
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterFdwStmt(t *jsonType) (*pg.AlterFdwStmt, error) {
 	m := &pg.AlterFdwStmt{}
+	return m, d.fillAlterFdwStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterFdwStmt(t *jsonType, m *pg.AlterFdwStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "fdwname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Fdwname)
-		case 2:
+		case "func_options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.FuncOptions = append(m.FuncOptions, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "options":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -576,55 +872,83 @@ func (d *jsonDecoder) decodeAlterFdwStmt(t *jsonType) (*pg.AlterFdwStmt, error) 
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterForeignServerStmt(t *jsonType) (*pg.AlterForeignServerStmt, error) {
 	m := &pg.AlterForeignServerStmt{}
+	return m, d.fillAlterForeignServerStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterForeignServerStmt(t *jsonType, m *pg.AlterForeignServerStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "servername":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Servername)
-		case 2:
+		case "version":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Version)
-		case 3:
+		case "options":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "has_version":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasVersion)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterFunctionStmt(t *jsonType) (*pg.AlterFunctionStmt, error) {
 	m := &pg.AlterFunctionStmt{}
+	return m, d.fillAlterFunctionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterFunctionStmt(t *jsonType, m *pg.AlterFunctionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "objtype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Objtype = pg.ObjectType(e)
 			return err
-		case 2:
+		case "func":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeObjectWithArgs(f.child)
 			m.Func = v
 			d.wrote++
 			return err
-		case 3:
+		case "actions":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Actions = append(m.Actions, v)
@@ -634,98 +958,154 @@ func (d *jsonDecoder) decodeAlterFunctionStmt(t *jsonType) (*pg.AlterFunctionStm
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterObjectDependsStmt(t *jsonType) (*pg.AlterObjectDependsStmt, error) {
 	m := &pg.AlterObjectDependsStmt{}
+	return m, d.fillAlterObjectDependsStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterObjectDependsStmt(t *jsonType, m *pg.AlterObjectDependsStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "object_type", "objectType":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.ObjectType = pg.ObjectType(e)
 			return err
-		case 2:
+		case "relation":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 3:
+		case "object":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Object = v
 			d.wrote++
 			return err
-		case 4:
+		case "extname":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeString(f.child)
 			m.Extname = v
 			d.wrote++
 			return err
-		case 5:
+		case "remove":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Remove)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterObjectSchemaStmt(t *jsonType) (*pg.AlterObjectSchemaStmt, error) {
 	m := &pg.AlterObjectSchemaStmt{}
+	return m, d.fillAlterObjectSchemaStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterObjectSchemaStmt(t *jsonType, m *pg.AlterObjectSchemaStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "object_type", "objectType":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.ObjectType = pg.ObjectType(e)
 			return err
-		case 2:
+		case "relation":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 3:
+		case "object":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Object = v
 			d.wrote++
 			return err
-		case 4:
+		case "newschema":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Newschema)
-		case 5:
+		case "missing_ok":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterOpFamilyStmt(t *jsonType) (*pg.AlterOpFamilyStmt, error) {
 	m := &pg.AlterOpFamilyStmt{}
+	return m, d.fillAlterOpFamilyStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterOpFamilyStmt(t *jsonType, m *pg.AlterOpFamilyStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "opfamilyname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opfamilyname = append(m.Opfamilyname, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "amname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Amname)
-		case 3:
+		case "is_drop", "isDrop":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsDrop)
-		case 4:
+		case "items":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Items = append(m.Items, v)
@@ -735,23 +1115,31 @@ func (d *jsonDecoder) decodeAlterOpFamilyStmt(t *jsonType) (*pg.AlterOpFamilyStm
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterOperatorStmt(t *jsonType) (*pg.AlterOperatorStmt, error) {
 	m := &pg.AlterOperatorStmt{}
+	return m, d.fillAlterOperatorStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterOperatorStmt(t *jsonType, m *pg.AlterOperatorStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "opername":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeObjectWithArgs(f.child)
 			m.Opername = v
 			d.wrote++
 			return err
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -761,33 +1149,49 @@ func (d *jsonDecoder) decodeAlterOperatorStmt(t *jsonType) (*pg.AlterOperatorStm
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterOwnerStmt(t *jsonType) (*pg.AlterOwnerStmt, error) {
 	m := &pg.AlterOwnerStmt{}
+	return m, d.fillAlterOwnerStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterOwnerStmt(t *jsonType, m *pg.AlterOwnerStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "object_type", "objectType":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.ObjectType = pg.ObjectType(e)
 			return err
-		case 2:
+		case "relation":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 3:
+		case "object":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Object = v
 			d.wrote++
 			return err
-		case 4:
+		case "newowner":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Newowner = v
 			d.wrote++
@@ -795,37 +1199,57 @@ func (d *jsonDecoder) decodeAlterOwnerStmt(t *jsonType) (*pg.AlterOwnerStmt, err
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterPolicyStmt(t *jsonType) (*pg.AlterPolicyStmt, error) {
 	m := &pg.AlterPolicyStmt{}
+	return m, d.fillAlterPolicyStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterPolicyStmt(t *jsonType, m *pg.AlterPolicyStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "policy_name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.PolicyName)
-		case 2:
+		case "table":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Table = v
 			d.wrote++
 			return err
-		case 3:
+		case "roles":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Roles = append(m.Roles, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "qual":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Qual = v
 			d.wrote++
 			return err
-		case 5:
+		case "with_check":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WithCheck = v
 			d.wrote++
@@ -833,36 +1257,56 @@ func (d *jsonDecoder) decodeAlterPolicyStmt(t *jsonType) (*pg.AlterPolicyStmt, e
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterPublicationStmt(t *jsonType) (*pg.AlterPublicationStmt, error) {
 	m := &pg.AlterPublicationStmt{}
+	return m, d.fillAlterPublicationStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterPublicationStmt(t *jsonType, m *pg.AlterPublicationStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "pubname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Pubname)
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "pubobjects":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Pubobjects = append(m.Pubobjects, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "for_all_tables":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ForAllTables)
-		case 5:
+		case "action":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.AlterPublicationAction_value)
 			d.wrote++
 			m.Action = pg.AlterPublicationAction(e)
@@ -870,25 +1314,37 @@ func (d *jsonDecoder) decodeAlterPublicationStmt(t *jsonType) (*pg.AlterPublicat
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterRoleSetStmt(t *jsonType) (*pg.AlterRoleSetStmt, error) {
 	m := &pg.AlterRoleSetStmt{}
+	return m, d.fillAlterRoleSetStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterRoleSetStmt(t *jsonType, m *pg.AlterRoleSetStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "role":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Role = v
 			d.wrote++
 			return err
-		case 2:
+		case "database":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Database)
-		case 3:
+		case "setstmt":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeVariableSetStmt(f.child)
 			m.Setstmt = v
 			d.wrote++
@@ -896,117 +1352,177 @@ func (d *jsonDecoder) decodeAlterRoleSetStmt(t *jsonType) (*pg.AlterRoleSetStmt,
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterRoleStmt(t *jsonType) (*pg.AlterRoleStmt, error) {
 	m := &pg.AlterRoleStmt{}
+	return m, d.fillAlterRoleStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterRoleStmt(t *jsonType, m *pg.AlterRoleStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "role":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Role = v
 			d.wrote++
 			return err
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "action":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Action)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterSeqStmt(t *jsonType) (*pg.AlterSeqStmt, error) {
 	m := &pg.AlterSeqStmt{}
+	return m, d.fillAlterSeqStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterSeqStmt(t *jsonType, m *pg.AlterSeqStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "sequence":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Sequence = v
 			d.wrote++
 			return err
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "for_identity":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ForIdentity)
-		case 4:
+		case "missing_ok":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterStatsStmt(t *jsonType) (*pg.AlterStatsStmt, error) {
 	m := &pg.AlterStatsStmt{}
+	return m, d.fillAlterStatsStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterStatsStmt(t *jsonType, m *pg.AlterStatsStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "defnames":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Defnames = append(m.Defnames, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "stxstattarget":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Stxstattarget)
-		case 3:
+		case "missing_ok":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterSubscriptionStmt(t *jsonType) (*pg.AlterSubscriptionStmt, error) {
 	m := &pg.AlterSubscriptionStmt{}
+	return m, d.fillAlterSubscriptionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterSubscriptionStmt(t *jsonType, m *pg.AlterSubscriptionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.AlterSubscriptionType_value)
 			d.wrote++
 			m.Kind = pg.AlterSubscriptionType(e)
 			return err
-		case 2:
+		case "subname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Subname)
-		case 3:
+		case "conninfo":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Conninfo)
-		case 4:
+		case "publication":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Publication = append(m.Publication, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "options":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -1016,18 +1532,22 @@ func (d *jsonDecoder) decodeAlterSubscriptionStmt(t *jsonType) (*pg.AlterSubscri
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterSystemStmt(t *jsonType) (*pg.AlterSystemStmt, error) {
 	m := &pg.AlterSystemStmt{}
+	return m, d.fillAlterSystemStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterSystemStmt(t *jsonType, m *pg.AlterSystemStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "setstmt":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeVariableSetStmt(f.child)
 			m.Setstmt = v
 			d.wrote++
@@ -1035,71 +1555,107 @@ func (d *jsonDecoder) decodeAlterSystemStmt(t *jsonType) (*pg.AlterSystemStmt, e
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterTSConfigurationStmt(t *jsonType) (*pg.AlterTSConfigurationStmt, error) {
 	m := &pg.AlterTSConfigurationStmt{}
+	return m, d.fillAlterTSConfigurationStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterTSConfigurationStmt(t *jsonType, m *pg.AlterTSConfigurationStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.AlterTSConfigType_value)
 			d.wrote++
 			m.Kind = pg.AlterTSConfigType(e)
 			return err
-		case 2:
+		case "cfgname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Cfgname = append(m.Cfgname, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "tokentype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Tokentype = append(m.Tokentype, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "dicts":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Dicts = append(m.Dicts, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "override":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Override)
-		case 6:
+		case "replace":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Replace)
-		case 7:
+		case "missing_ok":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterTSDictionaryStmt(t *jsonType) (*pg.AlterTSDictionaryStmt, error) {
 	m := &pg.AlterTSDictionaryStmt{}
+	return m, d.fillAlterTSDictionaryStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterTSDictionaryStmt(t *jsonType, m *pg.AlterTSDictionaryStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "dictname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Dictname = append(m.Dictname, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -1109,157 +1665,245 @@ func (d *jsonDecoder) decodeAlterTSDictionaryStmt(t *jsonType) (*pg.AlterTSDicti
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterTableCmd(t *jsonType) (*pg.AlterTableCmd, error) {
 	m := &pg.AlterTableCmd{}
+	return m, d.fillAlterTableCmd(t, m)
+}
+
+func (d *jsonDecoder) fillAlterTableCmd(t *jsonType, m *pg.AlterTableCmd) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "subtype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.AlterTableType_value)
 			d.wrote++
 			m.Subtype = pg.AlterTableType(e)
 			return err
-		case 2:
+		case "name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 3:
+		case "num":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Num)
-		case 4:
+		case "newowner":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Newowner = v
 			d.wrote++
 			return err
-		case 5:
+		case "def":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Def = v
 			d.wrote++
 			return err
-		case 6:
+		case "behavior":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
 			return err
-		case 7:
+		case "missing_ok":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
-		case 8:
+		case "recurse":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Recurse)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterTableMoveAllStmt(t *jsonType) (*pg.AlterTableMoveAllStmt, error) {
 	m := &pg.AlterTableMoveAllStmt{}
+	return m, d.fillAlterTableMoveAllStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterTableMoveAllStmt(t *jsonType, m *pg.AlterTableMoveAllStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "orig_tablespacename":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.OrigTablespacename)
-		case 2:
+		case "objtype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Objtype = pg.ObjectType(e)
 			return err
-		case 3:
+		case "roles":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Roles = append(m.Roles, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "new_tablespacename":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.NewTablespacename)
-		case 5:
+		case "nowait":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Nowait)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterTableSpaceOptionsStmt(t *jsonType) (*pg.AlterTableSpaceOptionsStmt, error) {
 	m := &pg.AlterTableSpaceOptionsStmt{}
+	return m, d.fillAlterTableSpaceOptionsStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterTableSpaceOptionsStmt(t *jsonType, m *pg.AlterTableSpaceOptionsStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "tablespacename":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Tablespacename)
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "is_reset", "isReset":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsReset)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterTableStmt(t *jsonType) (*pg.AlterTableStmt, error) {
 	m := &pg.AlterTableStmt{}
+	return m, d.fillAlterTableStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterTableStmt(t *jsonType, m *pg.AlterTableStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "cmds":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Cmds = append(m.Cmds, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "objtype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Objtype = pg.ObjectType(e)
 			return err
-		case 4:
+		case "missing_ok":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterTypeStmt(t *jsonType) (*pg.AlterTypeStmt, error) {
 	m := &pg.AlterTypeStmt{}
+	return m, d.fillAlterTypeStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterTypeStmt(t *jsonType, m *pg.AlterTypeStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "type_name", "typeName":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TypeName = append(m.TypeName, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -1269,25 +1913,37 @@ func (d *jsonDecoder) decodeAlterTypeStmt(t *jsonType) (*pg.AlterTypeStmt, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlterUserMappingStmt(t *jsonType) (*pg.AlterUserMappingStmt, error) {
 	m := &pg.AlterUserMappingStmt{}
+	return m, d.fillAlterUserMappingStmt(t, m)
+}
+
+func (d *jsonDecoder) fillAlterUserMappingStmt(t *jsonType, m *pg.AlterUserMappingStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "user":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.User = v
 			d.wrote++
 			return err
-		case 2:
+		case "servername":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Servername)
-		case 3:
+		case "options":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -1297,23 +1953,31 @@ func (d *jsonDecoder) decodeAlterUserMappingStmt(t *jsonType) (*pg.AlterUserMapp
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeAlternativeSubPlan(t *jsonType) (*pg.AlternativeSubPlan, error) {
 	m := &pg.AlternativeSubPlan{}
+	return m, d.fillAlternativeSubPlan(t, m)
+}
+
+func (d *jsonDecoder) fillAlternativeSubPlan(t *jsonType, m *pg.AlternativeSubPlan) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "subplans":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Subplans = append(m.Subplans, v)
@@ -1323,290 +1987,462 @@ func (d *jsonDecoder) decodeAlternativeSubPlan(t *jsonType) (*pg.AlternativeSubP
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeArrayCoerceExpr(t *jsonType) (*pg.ArrayCoerceExpr, error) {
 	m := &pg.ArrayCoerceExpr{}
+	return m, d.fillArrayCoerceExpr(t, m)
+}
+
+func (d *jsonDecoder) fillArrayCoerceExpr(t *jsonType, m *pg.ArrayCoerceExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "elemexpr":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Elemexpr = v
 			d.wrote++
 			return err
-		case 4:
+		case "resulttype":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resulttype)
-		case 5:
+		case "resulttypmod":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Resulttypmod)
-		case 6:
+		case "resultcollid":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resultcollid)
-		case 7:
+		case "coerceformat":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionForm_value)
 			d.wrote++
 			m.Coerceformat = pg.CoercionForm(e)
 			return err
-		case 8:
+		case "location":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeArrayExpr(t *jsonType) (*pg.ArrayExpr, error) {
 	m := &pg.ArrayExpr{}
+	return m, d.fillArrayExpr(t, m)
+}
+
+func (d *jsonDecoder) fillArrayExpr(t *jsonType, m *pg.ArrayExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "array_typeid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.ArrayTypeid)
-		case 3:
+		case "array_collid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.ArrayCollid)
-		case 4:
+		case "element_typeid":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.ElementTypeid)
-		case 5:
+		case "elements":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Elements = append(m.Elements, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "multidims":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Multidims)
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeBitString(t *jsonType) (*pg.BitString, error) {
 	m := &pg.BitString{}
+	return m, d.fillBitString(t, m)
+}
+
+func (d *jsonDecoder) fillBitString(t *jsonType, m *pg.BitString) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "bsval":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Bsval)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeBoolExpr(t *jsonType) (*pg.BoolExpr, error) {
 	m := &pg.BoolExpr{}
+	return m, d.fillBoolExpr(t, m)
+}
+
+func (d *jsonDecoder) fillBoolExpr(t *jsonType, m *pg.BoolExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "boolop":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.BoolExprType_value)
 			d.wrote++
 			m.Boolop = pg.BoolExprType(e)
 			return err
-		case 3:
+		case "args":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeBoolean(t *jsonType) (*pg.Boolean, error) {
 	m := &pg.Boolean{}
+	return m, d.fillBoolean(t, m)
+}
+
+func (d *jsonDecoder) fillBoolean(t *jsonType, m *pg.Boolean) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "boolval":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Boolval)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeBooleanTest(t *jsonType) (*pg.BooleanTest, error) {
 	m := &pg.BooleanTest{}
+	return m, d.fillBooleanTest(t, m)
+}
+
+func (d *jsonDecoder) fillBooleanTest(t *jsonType, m *pg.BooleanTest) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "booltesttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.BoolTestType_value)
 			d.wrote++
 			m.Booltesttype = pg.BoolTestType(e)
 			return err
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCTECycleClause(t *jsonType) (*pg.CTECycleClause, error) {
 	m := &pg.CTECycleClause{}
+	return m, d.fillCTECycleClause(t, m)
+}
+
+func (d *jsonDecoder) fillCTECycleClause(t *jsonType, m *pg.CTECycleClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "cycle_col_list":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.CycleColList = append(m.CycleColList, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "cycle_mark_column":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.CycleMarkColumn)
-		case 3:
+		case "cycle_mark_value":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.CycleMarkValue = v
 			d.wrote++
 			return err
-		case 4:
+		case "cycle_mark_default":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.CycleMarkDefault = v
 			d.wrote++
 			return err
-		case 5:
+		case "cycle_path_column":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.CyclePathColumn)
-		case 6:
+		case "location":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
-		case 7:
+		case "cycle_mark_type":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.CycleMarkType)
-		case 8:
+		case "cycle_mark_typmod":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.CycleMarkTypmod)
-		case 9:
+		case "cycle_mark_collation":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.CycleMarkCollation)
-		case 10:
+		case "cycle_mark_neop":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.CycleMarkNeop)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCTESearchClause(t *jsonType) (*pg.CTESearchClause, error) {
 	m := &pg.CTESearchClause{}
+	return m, d.fillCTESearchClause(t, m)
+}
+
+func (d *jsonDecoder) fillCTESearchClause(t *jsonType, m *pg.CTESearchClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "search_col_list":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.SearchColList = append(m.SearchColList, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "search_breadth_first":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.SearchBreadthFirst)
-		case 3:
+		case "search_seq_column":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.SearchSeqColumn)
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCallContext(t *jsonType) (*pg.CallContext, error) {
 	m := &pg.CallContext{}
+	return m, d.fillCallContext(t, m)
+}
+
+func (d *jsonDecoder) fillCallContext(t *jsonType, m *pg.CallContext) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "atomic":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Atomic)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCallStmt(t *jsonType) (*pg.CallStmt, error) {
 	m := &pg.CallStmt{}
+	return m, d.fillCallStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCallStmt(t *jsonType, m *pg.CallStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "funccall":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeFuncCall(f.child)
 			m.Funccall = v
 			d.wrote++
 			return err
-		case 2:
+		case "funcexpr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeFuncExpr(f.child)
 			m.Funcexpr = v
 			d.wrote++
 			return err
-		case 3:
+		case "outargs":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Outargs = append(m.Outargs, v)
@@ -1616,144 +2452,224 @@ func (d *jsonDecoder) decodeCallStmt(t *jsonType) (*pg.CallStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCaseExpr(t *jsonType) (*pg.CaseExpr, error) {
 	m := &pg.CaseExpr{}
+	return m, d.fillCaseExpr(t, m)
+}
+
+func (d *jsonDecoder) fillCaseExpr(t *jsonType, m *pg.CaseExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "casetype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Casetype)
-		case 3:
+		case "casecollid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Casecollid)
-		case 4:
+		case "arg":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 5:
+		case "args":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "defresult":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Defresult = v
 			d.wrote++
 			return err
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCaseTestExpr(t *jsonType) (*pg.CaseTestExpr, error) {
 	m := &pg.CaseTestExpr{}
+	return m, d.fillCaseTestExpr(t, m)
+}
+
+func (d *jsonDecoder) fillCaseTestExpr(t *jsonType, m *pg.CaseTestExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "type_id", "typeId":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.TypeId)
-		case 3:
+		case "type_mod", "typeMod":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.TypeMod)
-		case 4:
+		case "collation":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Collation)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCaseWhen(t *jsonType) (*pg.CaseWhen, error) {
 	m := &pg.CaseWhen{}
+	return m, d.fillCaseWhen(t, m)
+}
+
+func (d *jsonDecoder) fillCaseWhen(t *jsonType, m *pg.CaseWhen) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "expr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Expr = v
 			d.wrote++
 			return err
-		case 3:
+		case "result":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Result = v
 			d.wrote++
 			return err
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCheckPointStmt(t *jsonType) (*pg.CheckPointStmt, error) {
 	m := &pg.CheckPointStmt{}
-	return m, d.object(func(string) error { return errJSON })
+	return m, d.fillCheckPointStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCheckPointStmt(t *jsonType, m *pg.CheckPointStmt) error {
+	return d.object(func(string) error { return errJSON })
 }
 
 func (d *jsonDecoder) decodeClosePortalStmt(t *jsonType) (*pg.ClosePortalStmt, error) {
 	m := &pg.ClosePortalStmt{}
+	return m, d.fillClosePortalStmt(t, m)
+}
+
+func (d *jsonDecoder) fillClosePortalStmt(t *jsonType, m *pg.ClosePortalStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "portalname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Portalname)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeClusterStmt(t *jsonType) (*pg.ClusterStmt, error) {
 	m := &pg.ClusterStmt{}
+	return m, d.fillClusterStmt(t, m)
+}
+
+func (d *jsonDecoder) fillClusterStmt(t *jsonType, m *pg.ClusterStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "indexname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Indexname)
-		case 3:
+		case "params":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Params = append(m.Params, v)
@@ -1763,387 +2679,655 @@ func (d *jsonDecoder) decodeClusterStmt(t *jsonType) (*pg.ClusterStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCoalesceExpr(t *jsonType) (*pg.CoalesceExpr, error) {
 	m := &pg.CoalesceExpr{}
+	return m, d.fillCoalesceExpr(t, m)
+}
+
+func (d *jsonDecoder) fillCoalesceExpr(t *jsonType, m *pg.CoalesceExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "coalescetype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Coalescetype)
-		case 3:
+		case "coalescecollid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Coalescecollid)
-		case 4:
+		case "args":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCoerceToDomain(t *jsonType) (*pg.CoerceToDomain, error) {
 	m := &pg.CoerceToDomain{}
+	return m, d.fillCoerceToDomain(t, m)
+}
+
+func (d *jsonDecoder) fillCoerceToDomain(t *jsonType, m *pg.CoerceToDomain) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "resulttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resulttype)
-		case 4:
+		case "resulttypmod":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Resulttypmod)
-		case 5:
+		case "resultcollid":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resultcollid)
-		case 6:
+		case "coercionformat":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionForm_value)
 			d.wrote++
 			m.Coercionformat = pg.CoercionForm(e)
 			return err
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCoerceToDomainValue(t *jsonType) (*pg.CoerceToDomainValue, error) {
 	m := &pg.CoerceToDomainValue{}
+	return m, d.fillCoerceToDomainValue(t, m)
+}
+
+func (d *jsonDecoder) fillCoerceToDomainValue(t *jsonType, m *pg.CoerceToDomainValue) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "type_id", "typeId":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.TypeId)
-		case 3:
+		case "type_mod", "typeMod":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.TypeMod)
-		case 4:
+		case "collation":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Collation)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCoerceViaIO(t *jsonType) (*pg.CoerceViaIO, error) {
 	m := &pg.CoerceViaIO{}
+	return m, d.fillCoerceViaIO(t, m)
+}
+
+func (d *jsonDecoder) fillCoerceViaIO(t *jsonType, m *pg.CoerceViaIO) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "resulttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resulttype)
-		case 4:
+		case "resultcollid":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resultcollid)
-		case 5:
+		case "coerceformat":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionForm_value)
 			d.wrote++
 			m.Coerceformat = pg.CoercionForm(e)
 			return err
-		case 6:
+		case "location":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCollateClause(t *jsonType) (*pg.CollateClause, error) {
 	m := &pg.CollateClause{}
+	return m, d.fillCollateClause(t, m)
+}
+
+func (d *jsonDecoder) fillCollateClause(t *jsonType, m *pg.CollateClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "arg":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 2:
+		case "collname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Collname = append(m.Collname, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCollateExpr(t *jsonType) (*pg.CollateExpr, error) {
 	m := &pg.CollateExpr{}
+	return m, d.fillCollateExpr(t, m)
+}
+
+func (d *jsonDecoder) fillCollateExpr(t *jsonType, m *pg.CollateExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "coll_oid", "collOid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.CollOid)
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeColumnDef(t *jsonType) (*pg.ColumnDef, error) {
 	m := &pg.ColumnDef{}
+	return m, d.fillColumnDef(t, m)
+}
+
+func (d *jsonDecoder) fillColumnDef(t *jsonType, m *pg.ColumnDef) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "colname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Colname)
-		case 2:
+		case "type_name", "typeName":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.TypeName = v
 			d.wrote++
 			return err
-		case 3:
+		case "compression":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Compression)
-		case 4:
+		case "inhcount":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Inhcount)
-		case 5:
+		case "is_local":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsLocal)
-		case 6:
+		case "is_not_null":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsNotNull)
-		case 7:
+		case "is_from_type":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsFromType)
-		case 8:
+		case "storage":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Storage)
-		case 9:
+		case "storage_name":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.StorageName)
-		case 10:
+		case "raw_default":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.RawDefault = v
 			d.wrote++
 			return err
-		case 11:
+		case "cooked_default":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.CookedDefault = v
 			d.wrote++
 			return err
-		case 12:
+		case "identity":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Identity)
-		case 13:
+		case "identity_sequence", "identitySequence":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.IdentitySequence = v
 			d.wrote++
 			return err
-		case 14:
+		case "generated":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Generated)
-		case 15:
+		case "coll_clause", "collClause":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeCollateClause(f.child)
 			m.CollClause = v
 			d.wrote++
 			return err
-		case 16:
+		case "coll_oid", "collOid":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.CollOid)
-		case 17:
+		case "constraints":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Constraints = append(m.Constraints, v)
 				d.wrote++
 				return err
 			})
-		case 18:
+		case "fdwoptions":
+			f := t.byNum[18]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Fdwoptions = append(m.Fdwoptions, v)
 				d.wrote++
 				return err
 			})
-		case 19:
+		case "location":
+			f := t.byNum[19]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeColumnRef(t *jsonType) (*pg.ColumnRef, error) {
 	m := &pg.ColumnRef{}
+	return m, d.fillColumnRef(t, m)
+}
+
+func (d *jsonDecoder) fillColumnRef(t *jsonType, m *pg.ColumnRef) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "fields":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Fields = append(m.Fields, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "location":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCommentStmt(t *jsonType) (*pg.CommentStmt, error) {
 	m := &pg.CommentStmt{}
+	return m, d.fillCommentStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCommentStmt(t *jsonType, m *pg.CommentStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "objtype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Objtype = pg.ObjectType(e)
 			return err
-		case 2:
+		case "object":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Object = v
 			d.wrote++
 			return err
-		case 3:
+		case "comment":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Comment)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCommonTableExpr(t *jsonType) (*pg.CommonTableExpr, error) {
 	m := &pg.CommonTableExpr{}
+	return m, d.fillCommonTableExpr(t, m)
+}
+
+func (d *jsonDecoder) fillCommonTableExpr(t *jsonType, m *pg.CommonTableExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "ctename":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Ctename)
-		case 2:
+		case "aliascolnames":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Aliascolnames = append(m.Aliascolnames, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "ctematerialized":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CTEMaterialize_value)
 			d.wrote++
 			m.Ctematerialized = pg.CTEMaterialize(e)
 			return err
-		case 4:
+		case "ctequery":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Ctequery = v
 			d.wrote++
 			return err
-		case 5:
+		case "search_clause":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeCTESearchClause(f.child)
 			m.SearchClause = v
 			d.wrote++
 			return err
-		case 6:
+		case "cycle_clause":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeCTECycleClause(f.child)
 			m.CycleClause = v
 			d.wrote++
 			return err
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
-		case 8:
+		case "cterecursive":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Cterecursive)
-		case 9:
+		case "cterefcount":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Cterefcount)
-		case 10:
+		case "ctecolnames":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Ctecolnames = append(m.Ctecolnames, v)
 				d.wrote++
 				return err
 			})
-		case 11:
+		case "ctecoltypes":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Ctecoltypes = append(m.Ctecoltypes, v)
 				d.wrote++
 				return err
 			})
-		case 12:
+		case "ctecoltypmods":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Ctecoltypmods = append(m.Ctecoltypmods, v)
 				d.wrote++
 				return err
 			})
-		case 13:
+		case "ctecolcollations":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Ctecolcollations = append(m.Ctecolcollations, v)
@@ -2153,23 +3337,31 @@ func (d *jsonDecoder) decodeCommonTableExpr(t *jsonType) (*pg.CommonTableExpr, e
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCompositeTypeStmt(t *jsonType) (*pg.CompositeTypeStmt, error) {
 	m := &pg.CompositeTypeStmt{}
+	return m, d.fillCompositeTypeStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCompositeTypeStmt(t *jsonType, m *pg.CompositeTypeStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "typevar":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Typevar = v
 			d.wrote++
 			return err
-		case 2:
+		case "coldeflist":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Coldeflist = append(m.Coldeflist, v)
@@ -2179,230 +3371,410 @@ func (d *jsonDecoder) decodeCompositeTypeStmt(t *jsonType) (*pg.CompositeTypeStm
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeConstraint(t *jsonType) (*pg.Constraint, error) {
 	m := &pg.Constraint{}
+	return m, d.fillConstraint(t, m)
+}
+
+func (d *jsonDecoder) fillConstraint(t *jsonType, m *pg.Constraint) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "contype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ConstrType_value)
 			d.wrote++
 			m.Contype = pg.ConstrType(e)
 			return err
-		case 2:
+		case "conname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Conname)
-		case 3:
+		case "deferrable":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Deferrable)
-		case 4:
+		case "initdeferred":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Initdeferred)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
-		case 6:
+		case "is_no_inherit":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsNoInherit)
-		case 7:
+		case "raw_expr":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.RawExpr = v
 			d.wrote++
 			return err
-		case 8:
+		case "cooked_expr":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.CookedExpr)
-		case 9:
+		case "generated_when":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.GeneratedWhen)
-		case 10:
+		case "nulls_not_distinct":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.NullsNotDistinct)
-		case 11:
+		case "keys":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Keys = append(m.Keys, v)
 				d.wrote++
 				return err
 			})
-		case 12:
+		case "including":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Including = append(m.Including, v)
 				d.wrote++
 				return err
 			})
-		case 13:
+		case "exclusions":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Exclusions = append(m.Exclusions, v)
 				d.wrote++
 				return err
 			})
-		case 14:
+		case "options":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 15:
+		case "indexname":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Indexname)
-		case 16:
+		case "indexspace":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Indexspace)
-		case 17:
+		case "reset_default_tblspc":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ResetDefaultTblspc)
-		case 18:
+		case "access_method":
+			f := t.byNum[18]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.AccessMethod)
-		case 19:
+		case "where_clause":
+			f := t.byNum[19]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 20:
+		case "pktable":
+			f := t.byNum[20]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Pktable = v
 			d.wrote++
 			return err
-		case 21:
+		case "fk_attrs":
+			f := t.byNum[21]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.FkAttrs = append(m.FkAttrs, v)
 				d.wrote++
 				return err
 			})
-		case 22:
+		case "pk_attrs":
+			f := t.byNum[22]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.PkAttrs = append(m.PkAttrs, v)
 				d.wrote++
 				return err
 			})
-		case 23:
+		case "fk_matchtype":
+			f := t.byNum[23]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.FkMatchtype)
-		case 24:
+		case "fk_upd_action":
+			f := t.byNum[24]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.FkUpdAction)
-		case 25:
+		case "fk_del_action":
+			f := t.byNum[25]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.FkDelAction)
-		case 26:
+		case "fk_del_set_cols":
+			f := t.byNum[26]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.FkDelSetCols = append(m.FkDelSetCols, v)
 				d.wrote++
 				return err
 			})
-		case 27:
+		case "old_conpfeqop":
+			f := t.byNum[27]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.OldConpfeqop = append(m.OldConpfeqop, v)
 				d.wrote++
 				return err
 			})
-		case 28:
+		case "old_pktable_oid":
+			f := t.byNum[28]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.OldPktableOid)
-		case 29:
+		case "skip_validation":
+			f := t.byNum[29]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.SkipValidation)
-		case 30:
+		case "initially_valid":
+			f := t.byNum[30]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.InitiallyValid)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeConstraintsSetStmt(t *jsonType) (*pg.ConstraintsSetStmt, error) {
 	m := &pg.ConstraintsSetStmt{}
+	return m, d.fillConstraintsSetStmt(t, m)
+}
+
+func (d *jsonDecoder) fillConstraintsSetStmt(t *jsonType, m *pg.ConstraintsSetStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "constraints":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Constraints = append(m.Constraints, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "deferred":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Deferred)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeConvertRowtypeExpr(t *jsonType) (*pg.ConvertRowtypeExpr, error) {
 	m := &pg.ConvertRowtypeExpr{}
+	return m, d.fillConvertRowtypeExpr(t, m)
+}
+
+func (d *jsonDecoder) fillConvertRowtypeExpr(t *jsonType, m *pg.ConvertRowtypeExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "resulttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resulttype)
-		case 4:
+		case "convertformat":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionForm_value)
 			d.wrote++
 			m.Convertformat = pg.CoercionForm(e)
 			return err
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCopyStmt(t *jsonType) (*pg.CopyStmt, error) {
 	m := &pg.CopyStmt{}
+	return m, d.fillCopyStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCopyStmt(t *jsonType, m *pg.CopyStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "query":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Query = v
 			d.wrote++
 			return err
-		case 3:
+		case "attlist":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Attlist = append(m.Attlist, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "is_from":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsFrom)
-		case 5:
+		case "is_program":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsProgram)
-		case 6:
+		case "filename":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Filename)
-		case 7:
+		case "options":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "where_clause", "whereClause":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
@@ -2410,130 +3782,198 @@ func (d *jsonDecoder) decodeCopyStmt(t *jsonType) (*pg.CopyStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateAmStmt(t *jsonType) (*pg.CreateAmStmt, error) {
 	m := &pg.CreateAmStmt{}
+	return m, d.fillCreateAmStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateAmStmt(t *jsonType, m *pg.CreateAmStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "amname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Amname)
-		case 2:
+		case "handler_name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.HandlerName = append(m.HandlerName, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "amtype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Amtype)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateCastStmt(t *jsonType) (*pg.CreateCastStmt, error) {
 	m := &pg.CreateCastStmt{}
+	return m, d.fillCreateCastStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateCastStmt(t *jsonType, m *pg.CreateCastStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "sourcetype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.Sourcetype = v
 			d.wrote++
 			return err
-		case 2:
+		case "targettype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.Targettype = v
 			d.wrote++
 			return err
-		case 3:
+		case "func":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeObjectWithArgs(f.child)
 			m.Func = v
 			d.wrote++
 			return err
-		case 4:
+		case "context":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionContext_value)
 			d.wrote++
 			m.Context = pg.CoercionContext(e)
 			return err
-		case 5:
+		case "inout":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Inout)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateConversionStmt(t *jsonType) (*pg.CreateConversionStmt, error) {
 	m := &pg.CreateConversionStmt{}
+	return m, d.fillCreateConversionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateConversionStmt(t *jsonType, m *pg.CreateConversionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "conversion_name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ConversionName = append(m.ConversionName, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "for_encoding_name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.ForEncodingName)
-		case 3:
+		case "to_encoding_name":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.ToEncodingName)
-		case 4:
+		case "func_name":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.FuncName = append(m.FuncName, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "def":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Def)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateDomainStmt(t *jsonType) (*pg.CreateDomainStmt, error) {
 	m := &pg.CreateDomainStmt{}
+	return m, d.fillCreateDomainStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateDomainStmt(t *jsonType, m *pg.CreateDomainStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "domainname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Domainname = append(m.Domainname, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "type_name", "typeName":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.TypeName = v
 			d.wrote++
 			return err
-		case 3:
+		case "coll_clause", "collClause":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeCollateClause(f.child)
 			m.CollClause = v
 			d.wrote++
 			return err
-		case 4:
+		case "constraints":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Constraints = append(m.Constraints, v)
@@ -2543,25 +3983,33 @@ func (d *jsonDecoder) decodeCreateDomainStmt(t *jsonType) (*pg.CreateDomainStmt,
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateEnumStmt(t *jsonType) (*pg.CreateEnumStmt, error) {
 	m := &pg.CreateEnumStmt{}
+	return m, d.fillCreateEnumStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateEnumStmt(t *jsonType, m *pg.CreateEnumStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "type_name", "typeName":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TypeName = append(m.TypeName, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "vals":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Vals = append(m.Vals, v)
@@ -2571,29 +4019,45 @@ func (d *jsonDecoder) decodeCreateEnumStmt(t *jsonType) (*pg.CreateEnumStmt, err
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateEventTrigStmt(t *jsonType) (*pg.CreateEventTrigStmt, error) {
 	m := &pg.CreateEventTrigStmt{}
+	return m, d.fillCreateEventTrigStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateEventTrigStmt(t *jsonType, m *pg.CreateEventTrigStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "trigname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Trigname)
-		case 2:
+		case "eventname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Eventname)
-		case 3:
+		case "whenclause":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Whenclause = append(m.Whenclause, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "funcname":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Funcname = append(m.Funcname, v)
@@ -2603,22 +4067,34 @@ func (d *jsonDecoder) decodeCreateEventTrigStmt(t *jsonType) (*pg.CreateEventTri
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateExtensionStmt(t *jsonType) (*pg.CreateExtensionStmt, error) {
 	m := &pg.CreateExtensionStmt{}
+	return m, d.fillCreateExtensionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateExtensionStmt(t *jsonType, m *pg.CreateExtensionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "extname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Extname)
-		case 2:
+		case "if_not_exists":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
-		case 3:
+		case "options":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -2628,27 +4104,39 @@ func (d *jsonDecoder) decodeCreateExtensionStmt(t *jsonType) (*pg.CreateExtensio
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateFdwStmt(t *jsonType) (*pg.CreateFdwStmt, error) {
 	m := &pg.CreateFdwStmt{}
+	return m, d.fillCreateFdwStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateFdwStmt(t *jsonType, m *pg.CreateFdwStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "fdwname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Fdwname)
-		case 2:
+		case "func_options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.FuncOptions = append(m.FuncOptions, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "options":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -2658,28 +4146,52 @@ func (d *jsonDecoder) decodeCreateFdwStmt(t *jsonType) (*pg.CreateFdwStmt, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateForeignServerStmt(t *jsonType) (*pg.CreateForeignServerStmt, error) {
 	m := &pg.CreateForeignServerStmt{}
+	return m, d.fillCreateForeignServerStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateForeignServerStmt(t *jsonType, m *pg.CreateForeignServerStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "servername":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Servername)
-		case 2:
+		case "servertype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Servertype)
-		case 3:
+		case "version":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Version)
-		case 4:
+		case "fdwname":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Fdwname)
-		case 5:
+		case "if_not_exists":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
-		case 6:
+		case "options":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -2689,25 +4201,37 @@ func (d *jsonDecoder) decodeCreateForeignServerStmt(t *jsonType) (*pg.CreateFore
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateForeignTableStmt(t *jsonType) (*pg.CreateForeignTableStmt, error) {
 	m := &pg.CreateForeignTableStmt{}
+	return m, d.fillCreateForeignTableStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateForeignTableStmt(t *jsonType, m *pg.CreateForeignTableStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "base_stmt", "base":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeCreateStmt(f.child)
 			m.BaseStmt = v
 			d.wrote++
 			return err
-		case 2:
+		case "servername":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Servername)
-		case 3:
+		case "options":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -2717,48 +4241,76 @@ func (d *jsonDecoder) decodeCreateForeignTableStmt(t *jsonType) (*pg.CreateForei
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateFunctionStmt(t *jsonType) (*pg.CreateFunctionStmt, error) {
 	m := &pg.CreateFunctionStmt{}
+	return m, d.fillCreateFunctionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateFunctionStmt(t *jsonType, m *pg.CreateFunctionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "is_procedure":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsProcedure)
-		case 2:
+		case "replace":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Replace)
-		case 3:
+		case "funcname":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Funcname = append(m.Funcname, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "parameters":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Parameters = append(m.Parameters, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "return_type", "returnType":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.ReturnType = v
 			d.wrote++
 			return err
-		case 6:
+		case "options":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "sql_body":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.SqlBody = v
 			d.wrote++
@@ -2766,41 +4318,65 @@ func (d *jsonDecoder) decodeCreateFunctionStmt(t *jsonType) (*pg.CreateFunctionS
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateOpClassItem(t *jsonType) (*pg.CreateOpClassItem, error) {
 	m := &pg.CreateOpClassItem{}
+	return m, d.fillCreateOpClassItem(t, m)
+}
+
+func (d *jsonDecoder) fillCreateOpClassItem(t *jsonType, m *pg.CreateOpClassItem) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "itemtype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Itemtype)
-		case 2:
+		case "name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeObjectWithArgs(f.child)
 			m.Name = v
 			d.wrote++
 			return err
-		case 3:
+		case "number":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Number)
-		case 4:
+		case "order_family":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.OrderFamily = append(m.OrderFamily, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "class_args":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ClassArgs = append(m.ClassArgs, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "storedtype":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.Storedtype = v
 			d.wrote++
@@ -2808,149 +4384,233 @@ func (d *jsonDecoder) decodeCreateOpClassItem(t *jsonType) (*pg.CreateOpClassIte
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateOpClassStmt(t *jsonType) (*pg.CreateOpClassStmt, error) {
 	m := &pg.CreateOpClassStmt{}
+	return m, d.fillCreateOpClassStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateOpClassStmt(t *jsonType, m *pg.CreateOpClassStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "opclassname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opclassname = append(m.Opclassname, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "opfamilyname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opfamilyname = append(m.Opfamilyname, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "amname":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Amname)
-		case 4:
+		case "datatype":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.Datatype = v
 			d.wrote++
 			return err
-		case 5:
+		case "items":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Items = append(m.Items, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "is_default", "isDefault":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsDefault)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateOpFamilyStmt(t *jsonType) (*pg.CreateOpFamilyStmt, error) {
 	m := &pg.CreateOpFamilyStmt{}
+	return m, d.fillCreateOpFamilyStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateOpFamilyStmt(t *jsonType, m *pg.CreateOpFamilyStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "opfamilyname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opfamilyname = append(m.Opfamilyname, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "amname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Amname)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreatePLangStmt(t *jsonType) (*pg.CreatePLangStmt, error) {
 	m := &pg.CreatePLangStmt{}
+	return m, d.fillCreatePLangStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreatePLangStmt(t *jsonType, m *pg.CreatePLangStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "replace":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Replace)
-		case 2:
+		case "plname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Plname)
-		case 3:
+		case "plhandler":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Plhandler = append(m.Plhandler, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "plinline":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Plinline = append(m.Plinline, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "plvalidator":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Plvalidator = append(m.Plvalidator, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "pltrusted":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Pltrusted)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreatePolicyStmt(t *jsonType) (*pg.CreatePolicyStmt, error) {
 	m := &pg.CreatePolicyStmt{}
+	return m, d.fillCreatePolicyStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreatePolicyStmt(t *jsonType, m *pg.CreatePolicyStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "policy_name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.PolicyName)
-		case 2:
+		case "table":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Table = v
 			d.wrote++
 			return err
-		case 3:
+		case "cmd_name":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.CmdName)
-		case 4:
+		case "permissive":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Permissive)
-		case 5:
+		case "roles":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Roles = append(m.Roles, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "qual":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Qual = v
 			d.wrote++
 			return err
-		case 7:
+		case "with_check":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WithCheck = v
 			d.wrote++
@@ -2958,57 +4618,81 @@ func (d *jsonDecoder) decodeCreatePolicyStmt(t *jsonType) (*pg.CreatePolicyStmt,
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreatePublicationStmt(t *jsonType) (*pg.CreatePublicationStmt, error) {
 	m := &pg.CreatePublicationStmt{}
+	return m, d.fillCreatePublicationStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreatePublicationStmt(t *jsonType, m *pg.CreatePublicationStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "pubname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Pubname)
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "pubobjects":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Pubobjects = append(m.Pubobjects, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "for_all_tables":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ForAllTables)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateRangeStmt(t *jsonType) (*pg.CreateRangeStmt, error) {
 	m := &pg.CreateRangeStmt{}
+	return m, d.fillCreateRangeStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateRangeStmt(t *jsonType, m *pg.CreateRangeStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "type_name", "typeName":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TypeName = append(m.TypeName, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "params":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Params = append(m.Params, v)
@@ -3018,25 +4702,37 @@ func (d *jsonDecoder) decodeCreateRangeStmt(t *jsonType) (*pg.CreateRangeStmt, e
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateRoleStmt(t *jsonType) (*pg.CreateRoleStmt, error) {
 	m := &pg.CreateRoleStmt{}
+	return m, d.fillCreateRoleStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateRoleStmt(t *jsonType, m *pg.CreateRoleStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "stmt_type":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.RoleStmtType_value)
 			d.wrote++
 			m.StmtType = pg.RoleStmtType(e)
 			return err
-		case 2:
+		case "role":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Role)
-		case 3:
+		case "options":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -3046,212 +4742,340 @@ func (d *jsonDecoder) decodeCreateRoleStmt(t *jsonType) (*pg.CreateRoleStmt, err
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateSchemaStmt(t *jsonType) (*pg.CreateSchemaStmt, error) {
 	m := &pg.CreateSchemaStmt{}
+	return m, d.fillCreateSchemaStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateSchemaStmt(t *jsonType, m *pg.CreateSchemaStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "schemaname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Schemaname)
-		case 2:
+		case "authrole":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Authrole = v
 			d.wrote++
 			return err
-		case 3:
+		case "schema_elts", "schemaElts":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.SchemaElts = append(m.SchemaElts, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "if_not_exists":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateSeqStmt(t *jsonType) (*pg.CreateSeqStmt, error) {
 	m := &pg.CreateSeqStmt{}
+	return m, d.fillCreateSeqStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateSeqStmt(t *jsonType, m *pg.CreateSeqStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "sequence":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Sequence = v
 			d.wrote++
 			return err
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "owner_id", "ownerId":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.OwnerId)
-		case 4:
+		case "for_identity":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ForIdentity)
-		case 5:
+		case "if_not_exists":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateStatsStmt(t *jsonType) (*pg.CreateStatsStmt, error) {
 	m := &pg.CreateStatsStmt{}
+	return m, d.fillCreateStatsStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateStatsStmt(t *jsonType, m *pg.CreateStatsStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "defnames":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Defnames = append(m.Defnames, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "stat_types":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.StatTypes = append(m.StatTypes, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "exprs":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Exprs = append(m.Exprs, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "relations":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Relations = append(m.Relations, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "stxcomment":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Stxcomment)
-		case 6:
+		case "transformed":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Transformed)
-		case 7:
+		case "if_not_exists":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateStmt(t *jsonType) (*pg.CreateStmt, error) {
 	m := &pg.CreateStmt{}
+	return m, d.fillCreateStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateStmt(t *jsonType, m *pg.CreateStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "table_elts", "tableElts":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TableElts = append(m.TableElts, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "inh_relations", "inhRelations":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.InhRelations = append(m.InhRelations, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "partbound":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodePartitionBoundSpec(f.child)
 			m.Partbound = v
 			d.wrote++
 			return err
-		case 5:
+		case "partspec":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodePartitionSpec(f.child)
 			m.Partspec = v
 			d.wrote++
 			return err
-		case 6:
+		case "of_typename", "ofTypename":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.OfTypename = v
 			d.wrote++
 			return err
-		case 7:
+		case "constraints":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Constraints = append(m.Constraints, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "options":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 9:
+		case "oncommit":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.OnCommitAction_value)
 			d.wrote++
 			m.Oncommit = pg.OnCommitAction(e)
 			return err
-		case 10:
+		case "tablespacename":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Tablespacename)
-		case 11:
+		case "access_method", "accessMethod":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.AccessMethod)
-		case 12:
+		case "if_not_exists":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateSubscriptionStmt(t *jsonType) (*pg.CreateSubscriptionStmt, error) {
 	m := &pg.CreateSubscriptionStmt{}
+	return m, d.fillCreateSubscriptionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateSubscriptionStmt(t *jsonType, m *pg.CreateSubscriptionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "subname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Subname)
-		case 2:
+		case "conninfo":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Conninfo)
-		case 3:
+		case "publication":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Publication = append(m.Publication, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "options":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -3261,60 +5085,96 @@ func (d *jsonDecoder) decodeCreateSubscriptionStmt(t *jsonType) (*pg.CreateSubsc
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateTableAsStmt(t *jsonType) (*pg.CreateTableAsStmt, error) {
 	m := &pg.CreateTableAsStmt{}
+	return m, d.fillCreateTableAsStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateTableAsStmt(t *jsonType, m *pg.CreateTableAsStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "query":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Query = v
 			d.wrote++
 			return err
-		case 2:
+		case "into":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeIntoClause(f.child)
 			m.Into = v
 			d.wrote++
 			return err
-		case 3:
+		case "objtype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Objtype = pg.ObjectType(e)
 			return err
-		case 4:
+		case "is_select_into":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsSelectInto)
-		case 5:
+		case "if_not_exists":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateTableSpaceStmt(t *jsonType) (*pg.CreateTableSpaceStmt, error) {
 	m := &pg.CreateTableSpaceStmt{}
+	return m, d.fillCreateTableSpaceStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateTableSpaceStmt(t *jsonType, m *pg.CreateTableSpaceStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "tablespacename":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Tablespacename)
-		case 2:
+		case "owner":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Owner = v
 			d.wrote++
 			return err
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Location)
-		case 4:
+		case "options":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -3324,32 +5184,52 @@ func (d *jsonDecoder) decodeCreateTableSpaceStmt(t *jsonType) (*pg.CreateTableSp
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateTransformStmt(t *jsonType) (*pg.CreateTransformStmt, error) {
 	m := &pg.CreateTransformStmt{}
+	return m, d.fillCreateTransformStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateTransformStmt(t *jsonType, m *pg.CreateTransformStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "replace":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Replace)
-		case 2:
+		case "type_name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.TypeName = v
 			d.wrote++
 			return err
-		case 3:
+		case "lang":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Lang)
-		case 4:
+		case "fromsql":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeObjectWithArgs(f.child)
 			m.Fromsql = v
 			d.wrote++
 			return err
-		case 5:
+		case "tosql":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeObjectWithArgs(f.child)
 			m.Tosql = v
 			d.wrote++
@@ -3357,72 +5237,132 @@ func (d *jsonDecoder) decodeCreateTransformStmt(t *jsonType) (*pg.CreateTransfor
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateTrigStmt(t *jsonType) (*pg.CreateTrigStmt, error) {
 	m := &pg.CreateTrigStmt{}
+	return m, d.fillCreateTrigStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateTrigStmt(t *jsonType, m *pg.CreateTrigStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "replace":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Replace)
-		case 2:
+		case "isconstraint":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Isconstraint)
-		case 3:
+		case "trigname":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Trigname)
-		case 4:
+		case "relation":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 5:
+		case "funcname":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Funcname = append(m.Funcname, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "args":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "row":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Row)
-		case 8:
+		case "timing":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Timing)
-		case 9:
+		case "events":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Events)
-		case 10:
+		case "columns":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Columns = append(m.Columns, v)
 				d.wrote++
 				return err
 			})
-		case 11:
+		case "when_clause", "whenClause":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhenClause = v
 			d.wrote++
 			return err
-		case 12:
+		case "transition_rels", "transitionRels":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TransitionRels = append(m.TransitionRels, v)
 				d.wrote++
 				return err
 			})
-		case 13:
+		case "deferrable":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Deferrable)
-		case 14:
+		case "initdeferred":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Initdeferred)
-		case 15:
+		case "constrrel":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Constrrel = v
 			d.wrote++
@@ -3430,27 +5370,43 @@ func (d *jsonDecoder) decodeCreateTrigStmt(t *jsonType) (*pg.CreateTrigStmt, err
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreateUserMappingStmt(t *jsonType) (*pg.CreateUserMappingStmt, error) {
 	m := &pg.CreateUserMappingStmt{}
+	return m, d.fillCreateUserMappingStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreateUserMappingStmt(t *jsonType, m *pg.CreateUserMappingStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "user":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.User = v
 			d.wrote++
 			return err
-		case 2:
+		case "servername":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Servername)
-		case 3:
+		case "if_not_exists":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
-		case 4:
+		case "options":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -3460,20 +5416,28 @@ func (d *jsonDecoder) decodeCreateUserMappingStmt(t *jsonType) (*pg.CreateUserMa
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCreatedbStmt(t *jsonType) (*pg.CreatedbStmt, error) {
 	m := &pg.CreatedbStmt{}
+	return m, d.fillCreatedbStmt(t, m)
+}
+
+func (d *jsonDecoder) fillCreatedbStmt(t *jsonType, m *pg.CreatedbStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "dbname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Dbname)
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -3483,63 +5447,95 @@ func (d *jsonDecoder) decodeCreatedbStmt(t *jsonType) (*pg.CreatedbStmt, error) 
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeCurrentOfExpr(t *jsonType) (*pg.CurrentOfExpr, error) {
 	m := &pg.CurrentOfExpr{}
+	return m, d.fillCurrentOfExpr(t, m)
+}
+
+func (d *jsonDecoder) fillCurrentOfExpr(t *jsonType, m *pg.CurrentOfExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "cvarno":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Cvarno)
-		case 3:
+		case "cursor_name":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.CursorName)
-		case 4:
+		case "cursor_param":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.CursorParam)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDeallocateStmt(t *jsonType) (*pg.DeallocateStmt, error) {
 	m := &pg.DeallocateStmt{}
+	return m, d.fillDeallocateStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDeallocateStmt(t *jsonType, m *pg.DeallocateStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDeclareCursorStmt(t *jsonType) (*pg.DeclareCursorStmt, error) {
 	m := &pg.DeclareCursorStmt{}
+	return m, d.fillDeclareCursorStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDeclareCursorStmt(t *jsonType, m *pg.DeclareCursorStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "portalname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Portalname)
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Options)
-		case 3:
+		case "query":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Query = v
 			d.wrote++
@@ -3547,118 +5543,186 @@ func (d *jsonDecoder) decodeDeclareCursorStmt(t *jsonType) (*pg.DeclareCursorStm
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDefElem(t *jsonType) (*pg.DefElem, error) {
 	m := &pg.DefElem{}
+	return m, d.fillDefElem(t, m)
+}
+
+func (d *jsonDecoder) fillDefElem(t *jsonType, m *pg.DefElem) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "defnamespace":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Defnamespace)
-		case 2:
+		case "defname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Defname)
-		case 3:
+		case "arg":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 4:
+		case "defaction":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DefElemAction_value)
 			d.wrote++
 			m.Defaction = pg.DefElemAction(e)
 			return err
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDefineStmt(t *jsonType) (*pg.DefineStmt, error) {
 	m := &pg.DefineStmt{}
+	return m, d.fillDefineStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDefineStmt(t *jsonType, m *pg.DefineStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Kind = pg.ObjectType(e)
 			return err
-		case 2:
+		case "oldstyle":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Oldstyle)
-		case 3:
+		case "defnames":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Defnames = append(m.Defnames, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "args":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "definition":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Definition = append(m.Definition, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "if_not_exists":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
-		case 7:
+		case "replace":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Replace)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDeleteStmt(t *jsonType) (*pg.DeleteStmt, error) {
 	m := &pg.DeleteStmt{}
+	return m, d.fillDeleteStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDeleteStmt(t *jsonType, m *pg.DeleteStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "using_clause", "usingClause":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.UsingClause = append(m.UsingClause, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "where_clause", "whereClause":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 4:
+		case "returning_list", "returningList":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ReturningList = append(m.ReturningList, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "with_clause", "withClause":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeWithClause(f.child)
 			m.WithClause = v
 			d.wrote++
@@ -3666,18 +5730,22 @@ func (d *jsonDecoder) decodeDeleteStmt(t *jsonType) (*pg.DeleteStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDiscardStmt(t *jsonType) (*pg.DiscardStmt, error) {
 	m := &pg.DiscardStmt{}
+	return m, d.fillDiscardStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDiscardStmt(t *jsonType, m *pg.DiscardStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "target":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DiscardMode_value)
 			d.wrote++
 			m.Target = pg.DiscardMode(e)
@@ -3685,56 +5753,92 @@ func (d *jsonDecoder) decodeDiscardStmt(t *jsonType) (*pg.DiscardStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDistinctExpr(t *jsonType) (*pg.DistinctExpr, error) {
 	m := &pg.DistinctExpr{}
+	return m, d.fillDistinctExpr(t, m)
+}
+
+func (d *jsonDecoder) fillDistinctExpr(t *jsonType, m *pg.DistinctExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "opno":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opno)
-		case 3:
+		case "opresulttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opresulttype)
-		case 4:
+		case "opretset":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Opretset)
-		case 5:
+		case "opcollid":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opcollid)
-		case 6:
+		case "inputcollid":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inputcollid)
-		case 7:
+		case "args":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "location":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDoStmt(t *jsonType) (*pg.DoStmt, error) {
 	m := &pg.DoStmt{}
+	return m, d.fillDoStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDoStmt(t *jsonType, m *pg.DoStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "args":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
@@ -3744,25 +5848,33 @@ func (d *jsonDecoder) decodeDoStmt(t *jsonType) (*pg.DoStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDropOwnedStmt(t *jsonType) (*pg.DropOwnedStmt, error) {
 	m := &pg.DropOwnedStmt{}
+	return m, d.fillDropOwnedStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDropOwnedStmt(t *jsonType, m *pg.DropOwnedStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "roles":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Roles = append(m.Roles, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "behavior":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
@@ -3770,80 +5882,120 @@ func (d *jsonDecoder) decodeDropOwnedStmt(t *jsonType) (*pg.DropOwnedStmt, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDropRoleStmt(t *jsonType) (*pg.DropRoleStmt, error) {
 	m := &pg.DropRoleStmt{}
+	return m, d.fillDropRoleStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDropRoleStmt(t *jsonType, m *pg.DropRoleStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "roles":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Roles = append(m.Roles, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "missing_ok":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDropStmt(t *jsonType) (*pg.DropStmt, error) {
 	m := &pg.DropStmt{}
+	return m, d.fillDropStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDropStmt(t *jsonType, m *pg.DropStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "objects":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Objects = append(m.Objects, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "remove_type", "removeType":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.RemoveType = pg.ObjectType(e)
 			return err
-		case 3:
+		case "behavior":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
 			return err
-		case 4:
+		case "missing_ok":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
-		case 5:
+		case "concurrent":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Concurrent)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDropSubscriptionStmt(t *jsonType) (*pg.DropSubscriptionStmt, error) {
 	m := &pg.DropSubscriptionStmt{}
+	return m, d.fillDropSubscriptionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDropSubscriptionStmt(t *jsonType, m *pg.DropSubscriptionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "subname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Subname)
-		case 2:
+		case "missing_ok":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
-		case 3:
+		case "behavior":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
@@ -3851,63 +6003,95 @@ func (d *jsonDecoder) decodeDropSubscriptionStmt(t *jsonType) (*pg.DropSubscript
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDropTableSpaceStmt(t *jsonType) (*pg.DropTableSpaceStmt, error) {
 	m := &pg.DropTableSpaceStmt{}
+	return m, d.fillDropTableSpaceStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDropTableSpaceStmt(t *jsonType, m *pg.DropTableSpaceStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "tablespacename":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Tablespacename)
-		case 2:
+		case "missing_ok":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDropUserMappingStmt(t *jsonType) (*pg.DropUserMappingStmt, error) {
 	m := &pg.DropUserMappingStmt{}
+	return m, d.fillDropUserMappingStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDropUserMappingStmt(t *jsonType, m *pg.DropUserMappingStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "user":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.User = v
 			d.wrote++
 			return err
-		case 2:
+		case "servername":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Servername)
-		case 3:
+		case "missing_ok":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeDropdbStmt(t *jsonType) (*pg.DropdbStmt, error) {
 	m := &pg.DropdbStmt{}
+	return m, d.fillDropdbStmt(t, m)
+}
+
+func (d *jsonDecoder) fillDropdbStmt(t *jsonType, m *pg.DropdbStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "dbname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Dbname)
-		case 2:
+		case "missing_ok":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
-		case 3:
+		case "options":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -3917,20 +6101,28 @@ func (d *jsonDecoder) decodeDropdbStmt(t *jsonType) (*pg.DropdbStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeExecuteStmt(t *jsonType) (*pg.ExecuteStmt, error) {
 	m := &pg.ExecuteStmt{}
+	return m, d.fillExecuteStmt(t, m)
+}
+
+func (d *jsonDecoder) fillExecuteStmt(t *jsonType, m *pg.ExecuteStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "params":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Params = append(m.Params, v)
@@ -3940,23 +6132,31 @@ func (d *jsonDecoder) decodeExecuteStmt(t *jsonType) (*pg.ExecuteStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeExplainStmt(t *jsonType) (*pg.ExplainStmt, error) {
 	m := &pg.ExplainStmt{}
+	return m, d.fillExplainStmt(t, m)
+}
+
+func (d *jsonDecoder) fillExplainStmt(t *jsonType, m *pg.ExplainStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "query":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Query = v
 			d.wrote++
 			return err
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -3966,138 +6166,210 @@ func (d *jsonDecoder) decodeExplainStmt(t *jsonType) (*pg.ExplainStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeFetchStmt(t *jsonType) (*pg.FetchStmt, error) {
 	m := &pg.FetchStmt{}
+	return m, d.fillFetchStmt(t, m)
+}
+
+func (d *jsonDecoder) fillFetchStmt(t *jsonType, m *pg.FetchStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "direction":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.FetchDirection_value)
 			d.wrote++
 			m.Direction = pg.FetchDirection(e)
 			return err
-		case 2:
+		case "how_many", "howMany":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt64(&m.HowMany)
-		case 3:
+		case "portalname":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Portalname)
-		case 4:
+		case "ismove":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Ismove)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeFieldSelect(t *jsonType) (*pg.FieldSelect, error) {
 	m := &pg.FieldSelect{}
+	return m, d.fillFieldSelect(t, m)
+}
+
+func (d *jsonDecoder) fillFieldSelect(t *jsonType, m *pg.FieldSelect) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "fieldnum":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Fieldnum)
-		case 4:
+		case "resulttype":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resulttype)
-		case 5:
+		case "resulttypmod":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Resulttypmod)
-		case 6:
+		case "resultcollid":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resultcollid)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeFieldStore(t *jsonType) (*pg.FieldStore, error) {
 	m := &pg.FieldStore{}
+	return m, d.fillFieldStore(t, m)
+}
+
+func (d *jsonDecoder) fillFieldStore(t *jsonType, m *pg.FieldStore) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "newvals":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Newvals = append(m.Newvals, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "fieldnums":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Fieldnums = append(m.Fieldnums, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "resulttype":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resulttype)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeFloat(t *jsonType) (*pg.Float, error) {
 	m := &pg.Float{}
+	return m, d.fillFloat(t, m)
+}
+
+func (d *jsonDecoder) fillFloat(t *jsonType, m *pg.Float) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "fval":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Fval)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeFromExpr(t *jsonType) (*pg.FromExpr, error) {
 	m := &pg.FromExpr{}
+	return m, d.fillFromExpr(t, m)
+}
+
+func (d *jsonDecoder) fillFromExpr(t *jsonType, m *pg.FromExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "fromlist":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Fromlist = append(m.Fromlist, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "quals":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Quals = v
 			d.wrote++
@@ -4105,135 +6377,235 @@ func (d *jsonDecoder) decodeFromExpr(t *jsonType) (*pg.FromExpr, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeFuncCall(t *jsonType) (*pg.FuncCall, error) {
 	m := &pg.FuncCall{}
+	return m, d.fillFuncCall(t, m)
+}
+
+func (d *jsonDecoder) fillFuncCall(t *jsonType, m *pg.FuncCall) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "funcname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Funcname = append(m.Funcname, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "args":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "agg_order":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.AggOrder = append(m.AggOrder, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "agg_filter":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.AggFilter = v
 			d.wrote++
 			return err
-		case 5:
+		case "over":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeWindowDef(f.child)
 			m.Over = v
 			d.wrote++
 			return err
-		case 6:
+		case "agg_within_group":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AggWithinGroup)
-		case 7:
+		case "agg_star":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AggStar)
-		case 8:
+		case "agg_distinct":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AggDistinct)
-		case 9:
+		case "func_variadic":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.FuncVariadic)
-		case 10:
+		case "funcformat":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionForm_value)
 			d.wrote++
 			m.Funcformat = pg.CoercionForm(e)
 			return err
-		case 11:
+		case "location":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeFuncExpr(t *jsonType) (*pg.FuncExpr, error) {
 	m := &pg.FuncExpr{}
+	return m, d.fillFuncExpr(t, m)
+}
+
+func (d *jsonDecoder) fillFuncExpr(t *jsonType, m *pg.FuncExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "funcid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Funcid)
-		case 3:
+		case "funcresulttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Funcresulttype)
-		case 4:
+		case "funcretset":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Funcretset)
-		case 5:
+		case "funcvariadic":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Funcvariadic)
-		case 6:
+		case "funcformat":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionForm_value)
 			d.wrote++
 			m.Funcformat = pg.CoercionForm(e)
 			return err
-		case 7:
+		case "funccollid":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Funccollid)
-		case 8:
+		case "inputcollid":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inputcollid)
-		case 9:
+		case "args":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 10:
+		case "location":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeFunctionParameter(t *jsonType) (*pg.FunctionParameter, error) {
 	m := &pg.FunctionParameter{}
+	return m, d.fillFunctionParameter(t, m)
+}
+
+func (d *jsonDecoder) fillFunctionParameter(t *jsonType, m *pg.FunctionParameter) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "arg_type", "argType":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.ArgType = v
 			d.wrote++
 			return err
-		case 3:
+		case "mode":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.FunctionParameterMode_value)
 			d.wrote++
 			m.Mode = pg.FunctionParameterMode(e)
 			return err
-		case 4:
+		case "defexpr":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Defexpr = v
 			d.wrote++
@@ -4241,46 +6613,70 @@ func (d *jsonDecoder) decodeFunctionParameter(t *jsonType) (*pg.FunctionParamete
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeGrantRoleStmt(t *jsonType) (*pg.GrantRoleStmt, error) {
 	m := &pg.GrantRoleStmt{}
+	return m, d.fillGrantRoleStmt(t, m)
+}
+
+func (d *jsonDecoder) fillGrantRoleStmt(t *jsonType, m *pg.GrantRoleStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "granted_roles":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.GrantedRoles = append(m.GrantedRoles, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "grantee_roles":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.GranteeRoles = append(m.GranteeRoles, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "is_grant":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsGrant)
-		case 4:
+		case "opt":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opt = append(m.Opt, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "grantor":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Grantor = v
 			d.wrote++
 			return err
-		case 6:
+		case "behavior":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
@@ -4288,58 +6684,94 @@ func (d *jsonDecoder) decodeGrantRoleStmt(t *jsonType) (*pg.GrantRoleStmt, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeGrantStmt(t *jsonType) (*pg.GrantStmt, error) {
 	m := &pg.GrantStmt{}
+	return m, d.fillGrantStmt(t, m)
+}
+
+func (d *jsonDecoder) fillGrantStmt(t *jsonType, m *pg.GrantStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "is_grant":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsGrant)
-		case 2:
+		case "targtype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.GrantTargetType_value)
 			d.wrote++
 			m.Targtype = pg.GrantTargetType(e)
 			return err
-		case 3:
+		case "objtype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Objtype = pg.ObjectType(e)
 			return err
-		case 4:
+		case "objects":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Objects = append(m.Objects, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "privileges":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Privileges = append(m.Privileges, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "grantees":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Grantees = append(m.Grantees, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "grant_option":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.GrantOption)
-		case 8:
+		case "grantor":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Grantor = v
 			d.wrote++
 			return err
-		case 9:
+		case "behavior":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
@@ -4347,101 +6779,157 @@ func (d *jsonDecoder) decodeGrantStmt(t *jsonType) (*pg.GrantStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeGroupingFunc(t *jsonType) (*pg.GroupingFunc, error) {
 	m := &pg.GroupingFunc{}
+	return m, d.fillGroupingFunc(t, m)
+}
+
+func (d *jsonDecoder) fillGroupingFunc(t *jsonType, m *pg.GroupingFunc) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "args":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "refs":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Refs = append(m.Refs, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "agglevelsup":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Agglevelsup)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeGroupingSet(t *jsonType) (*pg.GroupingSet, error) {
 	m := &pg.GroupingSet{}
+	return m, d.fillGroupingSet(t, m)
+}
+
+func (d *jsonDecoder) fillGroupingSet(t *jsonType, m *pg.GroupingSet) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.GroupingSetKind_value)
 			d.wrote++
 			m.Kind = pg.GroupingSetKind(e)
 			return err
-		case 2:
+		case "content":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Content = append(m.Content, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeImportForeignSchemaStmt(t *jsonType) (*pg.ImportForeignSchemaStmt, error) {
 	m := &pg.ImportForeignSchemaStmt{}
+	return m, d.fillImportForeignSchemaStmt(t, m)
+}
+
+func (d *jsonDecoder) fillImportForeignSchemaStmt(t *jsonType, m *pg.ImportForeignSchemaStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "server_name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.ServerName)
-		case 2:
+		case "remote_schema":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.RemoteSchema)
-		case 3:
+		case "local_schema":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.LocalSchema)
-		case 4:
+		case "list_type":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ImportForeignSchemaType_value)
 			d.wrote++
 			m.ListType = pg.ImportForeignSchemaType(e)
 			return err
-		case 5:
+		case "table_list":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TableList = append(m.TableList, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "options":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
@@ -4451,53 +6939,85 @@ func (d *jsonDecoder) decodeImportForeignSchemaStmt(t *jsonType) (*pg.ImportFore
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeIndexElem(t *jsonType) (*pg.IndexElem, error) {
 	m := &pg.IndexElem{}
+	return m, d.fillIndexElem(t, m)
+}
+
+func (d *jsonDecoder) fillIndexElem(t *jsonType, m *pg.IndexElem) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "expr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Expr = v
 			d.wrote++
 			return err
-		case 3:
+		case "indexcolname":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Indexcolname)
-		case 4:
+		case "collation":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Collation = append(m.Collation, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "opclass":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opclass = append(m.Opclass, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "opclassopts":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opclassopts = append(m.Opclassopts, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "ordering":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SortByDir_value)
 			d.wrote++
 			m.Ordering = pg.SortByDir(e)
 			return err
-		case 8:
+		case "nulls_ordering":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SortByNulls_value)
 			d.wrote++
 			m.NullsOrdering = pg.SortByNulls(e)
@@ -4505,220 +7025,392 @@ func (d *jsonDecoder) decodeIndexElem(t *jsonType) (*pg.IndexElem, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeIndexStmt(t *jsonType) (*pg.IndexStmt, error) {
 	m := &pg.IndexStmt{}
+	return m, d.fillIndexStmt(t, m)
+}
+
+func (d *jsonDecoder) fillIndexStmt(t *jsonType, m *pg.IndexStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "idxname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Idxname)
-		case 2:
+		case "relation":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 3:
+		case "access_method", "accessMethod":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.AccessMethod)
-		case 4:
+		case "table_space", "tableSpace":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.TableSpace)
-		case 5:
+		case "index_params", "indexParams":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.IndexParams = append(m.IndexParams, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "index_including_params", "indexIncludingParams":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.IndexIncludingParams = append(m.IndexIncludingParams, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "options":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "where_clause", "whereClause":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 9:
+		case "exclude_op_names", "excludeOpNames":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ExcludeOpNames = append(m.ExcludeOpNames, v)
 				d.wrote++
 				return err
 			})
-		case 10:
+		case "idxcomment":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Idxcomment)
-		case 11:
+		case "index_oid", "indexOid":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.IndexOid)
-		case 12:
+		case "old_number", "oldNumber":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.OldNumber)
-		case 13:
+		case "old_create_subid", "oldCreateSubid":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.OldCreateSubid)
-		case 14:
+		case "old_first_relfilelocator_subid", "oldFirstRelfilelocatorSubid":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.OldFirstRelfilelocatorSubid)
-		case 15:
+		case "unique":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Unique)
-		case 16:
+		case "nulls_not_distinct":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.NullsNotDistinct)
-		case 17:
+		case "primary":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Primary)
-		case 18:
+		case "isconstraint":
+			f := t.byNum[18]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Isconstraint)
-		case 19:
+		case "deferrable":
+			f := t.byNum[19]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Deferrable)
-		case 20:
+		case "initdeferred":
+			f := t.byNum[20]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Initdeferred)
-		case 21:
+		case "transformed":
+			f := t.byNum[21]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Transformed)
-		case 22:
+		case "concurrent":
+			f := t.byNum[22]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Concurrent)
-		case 23:
+		case "if_not_exists":
+			f := t.byNum[23]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IfNotExists)
-		case 24:
+		case "reset_default_tblspc":
+			f := t.byNum[24]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ResetDefaultTblspc)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeInferClause(t *jsonType) (*pg.InferClause, error) {
 	m := &pg.InferClause{}
+	return m, d.fillInferClause(t, m)
+}
+
+func (d *jsonDecoder) fillInferClause(t *jsonType, m *pg.InferClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "index_elems", "indexElems":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.IndexElems = append(m.IndexElems, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "where_clause", "whereClause":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 3:
+		case "conname":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Conname)
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeInferenceElem(t *jsonType) (*pg.InferenceElem, error) {
 	m := &pg.InferenceElem{}
+	return m, d.fillInferenceElem(t, m)
+}
+
+func (d *jsonDecoder) fillInferenceElem(t *jsonType, m *pg.InferenceElem) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "expr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Expr = v
 			d.wrote++
 			return err
-		case 3:
+		case "infercollid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Infercollid)
-		case 4:
+		case "inferopclass":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inferopclass)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeInlineCodeBlock(t *jsonType) (*pg.InlineCodeBlock, error) {
 	m := &pg.InlineCodeBlock{}
+	return m, d.fillInlineCodeBlock(t, m)
+}
+
+func (d *jsonDecoder) fillInlineCodeBlock(t *jsonType, m *pg.InlineCodeBlock) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "source_text":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.SourceText)
-		case 2:
+		case "lang_oid", "langOid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.LangOid)
-		case 3:
+		case "lang_is_trusted", "langIsTrusted":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.LangIsTrusted)
-		case 4:
+		case "atomic":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Atomic)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeInsertStmt(t *jsonType) (*pg.InsertStmt, error) {
 	m := &pg.InsertStmt{}
+	return m, d.fillInsertStmt(t, m)
+}
+
+func (d *jsonDecoder) fillInsertStmt(t *jsonType, m *pg.InsertStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "cols":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Cols = append(m.Cols, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "select_stmt", "selectStmt":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.SelectStmt = v
 			d.wrote++
 			return err
-		case 4:
+		case "on_conflict_clause", "onConflictClause":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeOnConflictClause(f.child)
 			m.OnConflictClause = v
 			d.wrote++
 			return err
-		case 5:
+		case "returning_list", "returningList":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ReturningList = append(m.ReturningList, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "with_clause", "withClause":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeWithClause(f.child)
 			m.WithClause = v
 			d.wrote++
 			return err
-		case 7:
+		case "override":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.OverridingKind_value)
 			d.wrote++
 			m.Override = pg.OverridingKind(e)
@@ -4726,18 +7418,22 @@ func (d *jsonDecoder) decodeInsertStmt(t *jsonType) (*pg.InsertStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeIntList(t *jsonType) (*pg.IntList, error) {
 	m := &pg.IntList{}
+	return m, d.fillIntList(t, m)
+}
+
+func (d *jsonDecoder) fillIntList(t *jsonType, m *pg.IntList) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "items":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Items = append(m.Items, v)
@@ -4747,381 +7443,597 @@ func (d *jsonDecoder) decodeIntList(t *jsonType) (*pg.IntList, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeInteger(t *jsonType) (*pg.Integer, error) {
 	m := &pg.Integer{}
+	return m, d.fillInteger(t, m)
+}
+
+func (d *jsonDecoder) fillInteger(t *jsonType, m *pg.Integer) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "ival":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Ival)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeIntoClause(t *jsonType) (*pg.IntoClause, error) {
 	m := &pg.IntoClause{}
+	return m, d.fillIntoClause(t, m)
+}
+
+func (d *jsonDecoder) fillIntoClause(t *jsonType, m *pg.IntoClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "rel":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Rel = v
 			d.wrote++
 			return err
-		case 2:
+		case "col_names", "colNames":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ColNames = append(m.ColNames, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "access_method", "accessMethod":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.AccessMethod)
-		case 4:
+		case "options":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "on_commit", "onCommit":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.OnCommitAction_value)
 			d.wrote++
 			m.OnCommit = pg.OnCommitAction(e)
 			return err
-		case 6:
+		case "table_space_name", "tableSpaceName":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.TableSpaceName)
-		case 7:
+		case "view_query", "viewQuery":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.ViewQuery = v
 			d.wrote++
 			return err
-		case 8:
+		case "skip_data", "skipData":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.SkipData)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJoinExpr(t *jsonType) (*pg.JoinExpr, error) {
 	m := &pg.JoinExpr{}
+	return m, d.fillJoinExpr(t, m)
+}
+
+func (d *jsonDecoder) fillJoinExpr(t *jsonType, m *pg.JoinExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "jointype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.JoinType_value)
 			d.wrote++
 			m.Jointype = pg.JoinType(e)
 			return err
-		case 2:
+		case "is_natural", "isNatural":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsNatural)
-		case 3:
+		case "larg":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Larg = v
 			d.wrote++
 			return err
-		case 4:
+		case "rarg":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Rarg = v
 			d.wrote++
 			return err
-		case 5:
+		case "using_clause", "usingClause":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.UsingClause = append(m.UsingClause, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "join_using_alias":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.JoinUsingAlias = v
 			d.wrote++
 			return err
-		case 7:
+		case "quals":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Quals = v
 			d.wrote++
 			return err
-		case 8:
+		case "alias":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.Alias = v
 			d.wrote++
 			return err
-		case 9:
+		case "rtindex":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Rtindex)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonAggConstructor(t *jsonType) (*pg.JsonAggConstructor, error) {
 	m := &pg.JsonAggConstructor{}
+	return m, d.fillJsonAggConstructor(t, m)
+}
+
+func (d *jsonDecoder) fillJsonAggConstructor(t *jsonType, m *pg.JsonAggConstructor) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "output":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonOutput(f.child)
 			m.Output = v
 			d.wrote++
 			return err
-		case 2:
+		case "agg_filter":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.AggFilter = v
 			d.wrote++
 			return err
-		case 3:
+		case "agg_order":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.AggOrder = append(m.AggOrder, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "over":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeWindowDef(f.child)
 			m.Over = v
 			d.wrote++
 			return err
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonArrayAgg(t *jsonType) (*pg.JsonArrayAgg, error) {
 	m := &pg.JsonArrayAgg{}
+	return m, d.fillJsonArrayAgg(t, m)
+}
+
+func (d *jsonDecoder) fillJsonArrayAgg(t *jsonType, m *pg.JsonArrayAgg) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "constructor":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonAggConstructor(f.child)
 			m.Constructor = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonValueExpr(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "absent_on_null":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AbsentOnNull)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonArrayConstructor(t *jsonType) (*pg.JsonArrayConstructor, error) {
 	m := &pg.JsonArrayConstructor{}
+	return m, d.fillJsonArrayConstructor(t, m)
+}
+
+func (d *jsonDecoder) fillJsonArrayConstructor(t *jsonType, m *pg.JsonArrayConstructor) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "exprs":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Exprs = append(m.Exprs, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "output":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonOutput(f.child)
 			m.Output = v
 			d.wrote++
 			return err
-		case 3:
+		case "absent_on_null":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AbsentOnNull)
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonArrayQueryConstructor(t *jsonType) (*pg.JsonArrayQueryConstructor, error) {
 	m := &pg.JsonArrayQueryConstructor{}
+	return m, d.fillJsonArrayQueryConstructor(t, m)
+}
+
+func (d *jsonDecoder) fillJsonArrayQueryConstructor(t *jsonType, m *pg.JsonArrayQueryConstructor) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "query":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Query = v
 			d.wrote++
 			return err
-		case 2:
+		case "output":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonOutput(f.child)
 			m.Output = v
 			d.wrote++
 			return err
-		case 3:
+		case "format":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonFormat(f.child)
 			m.Format = v
 			d.wrote++
 			return err
-		case 4:
+		case "absent_on_null":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AbsentOnNull)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonConstructorExpr(t *jsonType) (*pg.JsonConstructorExpr, error) {
 	m := &pg.JsonConstructorExpr{}
+	return m, d.fillJsonConstructorExpr(t, m)
+}
+
+func (d *jsonDecoder) fillJsonConstructorExpr(t *jsonType, m *pg.JsonConstructorExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "type":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.JsonConstructorType_value)
 			d.wrote++
 			m.Type = pg.JsonConstructorType(e)
 			return err
-		case 3:
+		case "args":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "func":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Func = v
 			d.wrote++
 			return err
-		case 5:
+		case "coercion":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Coercion = v
 			d.wrote++
 			return err
-		case 6:
+		case "returning":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonReturning(f.child)
 			m.Returning = v
 			d.wrote++
 			return err
-		case 7:
+		case "absent_on_null":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AbsentOnNull)
-		case 8:
+		case "unique":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Unique)
-		case 9:
+		case "location":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonFormat(t *jsonType) (*pg.JsonFormat, error) {
 	m := &pg.JsonFormat{}
+	return m, d.fillJsonFormat(t, m)
+}
+
+func (d *jsonDecoder) fillJsonFormat(t *jsonType, m *pg.JsonFormat) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "format_type":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.JsonFormatType_value)
 			d.wrote++
 			m.FormatType = pg.JsonFormatType(e)
 			return err
-		case 2:
+		case "encoding":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.JsonEncoding_value)
 			d.wrote++
 			m.Encoding = pg.JsonEncoding(e)
 			return err
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonIsPredicate(t *jsonType) (*pg.JsonIsPredicate, error) {
 	m := &pg.JsonIsPredicate{}
+	return m, d.fillJsonIsPredicate(t, m)
+}
+
+func (d *jsonDecoder) fillJsonIsPredicate(t *jsonType, m *pg.JsonIsPredicate) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "expr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Expr = v
 			d.wrote++
 			return err
-		case 2:
+		case "format":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonFormat(f.child)
 			m.Format = v
 			d.wrote++
 			return err
-		case 3:
+		case "item_type":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.JsonValueType_value)
 			d.wrote++
 			m.ItemType = pg.JsonValueType(e)
 			return err
-		case 4:
+		case "unique_keys":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.UniqueKeys)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonKeyValue(t *jsonType) (*pg.JsonKeyValue, error) {
 	m := &pg.JsonKeyValue{}
+	return m, d.fillJsonKeyValue(t, m)
+}
+
+func (d *jsonDecoder) fillJsonKeyValue(t *jsonType, m *pg.JsonKeyValue) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "key":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Key = v
 			d.wrote++
 			return err
-		case 2:
+		case "value":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonValueExpr(f.child)
 			m.Value = v
 			d.wrote++
@@ -5129,83 +8041,127 @@ func (d *jsonDecoder) decodeJsonKeyValue(t *jsonType) (*pg.JsonKeyValue, error) 
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonObjectAgg(t *jsonType) (*pg.JsonObjectAgg, error) {
 	m := &pg.JsonObjectAgg{}
+	return m, d.fillJsonObjectAgg(t, m)
+}
+
+func (d *jsonDecoder) fillJsonObjectAgg(t *jsonType, m *pg.JsonObjectAgg) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "constructor":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonAggConstructor(f.child)
 			m.Constructor = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonKeyValue(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "absent_on_null":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AbsentOnNull)
-		case 4:
+		case "unique":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Unique)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonObjectConstructor(t *jsonType) (*pg.JsonObjectConstructor, error) {
 	m := &pg.JsonObjectConstructor{}
+	return m, d.fillJsonObjectConstructor(t, m)
+}
+
+func (d *jsonDecoder) fillJsonObjectConstructor(t *jsonType, m *pg.JsonObjectConstructor) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "exprs":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Exprs = append(m.Exprs, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "output":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonOutput(f.child)
 			m.Output = v
 			d.wrote++
 			return err
-		case 3:
+		case "absent_on_null":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.AbsentOnNull)
-		case 4:
+		case "unique":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Unique)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonOutput(t *jsonType) (*pg.JsonOutput, error) {
 	m := &pg.JsonOutput{}
+	return m, d.fillJsonOutput(t, m)
+}
+
+func (d *jsonDecoder) fillJsonOutput(t *jsonType, m *pg.JsonOutput) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "type_name", "typeName":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.TypeName = v
 			d.wrote++
 			return err
-		case 2:
+		case "returning":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonReturning(f.child)
 			m.Returning = v
 			d.wrote++
@@ -5213,51 +8169,75 @@ func (d *jsonDecoder) decodeJsonOutput(t *jsonType) (*pg.JsonOutput, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonReturning(t *jsonType) (*pg.JsonReturning, error) {
 	m := &pg.JsonReturning{}
+	return m, d.fillJsonReturning(t, m)
+}
+
+func (d *jsonDecoder) fillJsonReturning(t *jsonType, m *pg.JsonReturning) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "format":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonFormat(f.child)
 			m.Format = v
 			d.wrote++
 			return err
-		case 2:
+		case "typid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Typid)
-		case 3:
+		case "typmod":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Typmod)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeJsonValueExpr(t *jsonType) (*pg.JsonValueExpr, error) {
 	m := &pg.JsonValueExpr{}
+	return m, d.fillJsonValueExpr(t, m)
+}
+
+func (d *jsonDecoder) fillJsonValueExpr(t *jsonType, m *pg.JsonValueExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "raw_expr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.RawExpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "formatted_expr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.FormattedExpr = v
 			d.wrote++
 			return err
-		case 3:
+		case "format":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeJsonFormat(f.child)
 			m.Format = v
 			d.wrote++
@@ -5265,18 +8245,22 @@ func (d *jsonDecoder) decodeJsonValueExpr(t *jsonType) (*pg.JsonValueExpr, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeList(t *jsonType) (*pg.List, error) {
 	m := &pg.List{}
+	return m, d.fillList(t, m)
+}
+
+func (d *jsonDecoder) fillList(t *jsonType, m *pg.List) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "items":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Items = append(m.Items, v)
@@ -5286,87 +8270,119 @@ func (d *jsonDecoder) decodeList(t *jsonType) (*pg.List, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeListenStmt(t *jsonType) (*pg.ListenStmt, error) {
 	m := &pg.ListenStmt{}
+	return m, d.fillListenStmt(t, m)
+}
+
+func (d *jsonDecoder) fillListenStmt(t *jsonType, m *pg.ListenStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "conditionname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Conditionname)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeLoadStmt(t *jsonType) (*pg.LoadStmt, error) {
 	m := &pg.LoadStmt{}
+	return m, d.fillLoadStmt(t, m)
+}
+
+func (d *jsonDecoder) fillLoadStmt(t *jsonType, m *pg.LoadStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "filename":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Filename)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeLockStmt(t *jsonType) (*pg.LockStmt, error) {
 	m := &pg.LockStmt{}
+	return m, d.fillLockStmt(t, m)
+}
+
+func (d *jsonDecoder) fillLockStmt(t *jsonType, m *pg.LockStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relations":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Relations = append(m.Relations, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "mode":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Mode)
-		case 3:
+		case "nowait":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Nowait)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeLockingClause(t *jsonType) (*pg.LockingClause, error) {
 	m := &pg.LockingClause{}
+	return m, d.fillLockingClause(t, m)
+}
+
+func (d *jsonDecoder) fillLockingClause(t *jsonType, m *pg.LockingClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "locked_rels", "lockedRels":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.LockedRels = append(m.LockedRels, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "strength":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.LockClauseStrength_value)
 			d.wrote++
 			m.Strength = pg.LockClauseStrength(e)
 			return err
-		case 3:
+		case "wait_policy", "waitPolicy":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.LockWaitPolicy_value)
 			d.wrote++
 			m.WaitPolicy = pg.LockWaitPolicy(e)
@@ -5374,42 +8390,66 @@ func (d *jsonDecoder) decodeLockingClause(t *jsonType) (*pg.LockingClause, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeMergeAction(t *jsonType) (*pg.MergeAction, error) {
 	m := &pg.MergeAction{}
+	return m, d.fillMergeAction(t, m)
+}
+
+func (d *jsonDecoder) fillMergeAction(t *jsonType, m *pg.MergeAction) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "matched":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Matched)
-		case 2:
+		case "command_type", "commandType":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CmdType_value)
 			d.wrote++
 			m.CommandType = pg.CmdType(e)
 			return err
-		case 3:
+		case "override":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.OverridingKind_value)
 			d.wrote++
 			m.Override = pg.OverridingKind(e)
 			return err
-		case 4:
+		case "qual":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Qual = v
 			d.wrote++
 			return err
-		case 5:
+		case "target_list", "targetList":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TargetList = append(m.TargetList, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "update_colnos", "updateColnos":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.UpdateColnos = append(m.UpdateColnos, v)
@@ -5419,40 +8459,60 @@ func (d *jsonDecoder) decodeMergeAction(t *jsonType) (*pg.MergeAction, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeMergeStmt(t *jsonType) (*pg.MergeStmt, error) {
 	m := &pg.MergeStmt{}
+	return m, d.fillMergeStmt(t, m)
+}
+
+func (d *jsonDecoder) fillMergeStmt(t *jsonType, m *pg.MergeStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "source_relation", "sourceRelation":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.SourceRelation = v
 			d.wrote++
 			return err
-		case 3:
+		case "join_condition", "joinCondition":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.JoinCondition = v
 			d.wrote++
 			return err
-		case 4:
+		case "merge_when_clauses", "mergeWhenClauses":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.MergeWhenClauses = append(m.MergeWhenClauses, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "with_clause", "withClause":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeWithClause(f.child)
 			m.WithClause = v
 			d.wrote++
@@ -5460,42 +8520,66 @@ func (d *jsonDecoder) decodeMergeStmt(t *jsonType) (*pg.MergeStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeMergeWhenClause(t *jsonType) (*pg.MergeWhenClause, error) {
 	m := &pg.MergeWhenClause{}
+	return m, d.fillMergeWhenClause(t, m)
+}
+
+func (d *jsonDecoder) fillMergeWhenClause(t *jsonType, m *pg.MergeWhenClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "matched":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Matched)
-		case 2:
+		case "command_type", "commandType":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CmdType_value)
 			d.wrote++
 			m.CommandType = pg.CmdType(e)
 			return err
-		case 3:
+		case "override":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.OverridingKind_value)
 			d.wrote++
 			m.Override = pg.OverridingKind(e)
 			return err
-		case 4:
+		case "condition":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Condition = v
 			d.wrote++
 			return err
-		case 5:
+		case "target_list", "targetList":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TargetList = append(m.TargetList, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "values":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Values = append(m.Values, v)
@@ -5505,1540 +8589,4463 @@ func (d *jsonDecoder) decodeMergeWhenClause(t *jsonType) (*pg.MergeWhenClause, e
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeMinMaxExpr(t *jsonType) (*pg.MinMaxExpr, error) {
 	m := &pg.MinMaxExpr{}
+	return m, d.fillMinMaxExpr(t, m)
+}
+
+func (d *jsonDecoder) fillMinMaxExpr(t *jsonType, m *pg.MinMaxExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "minmaxtype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Minmaxtype)
-		case 3:
+		case "minmaxcollid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Minmaxcollid)
-		case 4:
+		case "inputcollid":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inputcollid)
-		case 5:
+		case "op":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.MinMaxOp_value)
 			d.wrote++
 			m.Op = pg.MinMaxOp(e)
 			return err
-		case 6:
+		case "args":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeMultiAssignRef(t *jsonType) (*pg.MultiAssignRef, error) {
 	m := &pg.MultiAssignRef{}
+	return m, d.fillMultiAssignRef(t, m)
+}
+
+func (d *jsonDecoder) fillMultiAssignRef(t *jsonType, m *pg.MultiAssignRef) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "source":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Source = v
 			d.wrote++
 			return err
-		case 2:
+		case "colno":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Colno)
-		case 3:
+		case "ncolumns":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Ncolumns)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeNamedArgExpr(t *jsonType) (*pg.NamedArgExpr, error) {
 	m := &pg.NamedArgExpr{}
+	return m, d.fillNamedArgExpr(t, m)
+}
+
+func (d *jsonDecoder) fillNamedArgExpr(t *jsonType, m *pg.NamedArgExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "name":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 4:
+		case "argnumber":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Argnumber)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeNextValueExpr(t *jsonType) (*pg.NextValueExpr, error) {
 	m := &pg.NextValueExpr{}
+	return m, d.fillNextValueExpr(t, m)
+}
+
+func (d *jsonDecoder) fillNextValueExpr(t *jsonType, m *pg.NextValueExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "seqid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Seqid)
-		case 3:
+		case "type_id", "typeId":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.TypeId)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeNode(t *jsonType) (*pg.Node, error) {
-	m := &pg.Node{}
+	var n *pg.Node
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
-			v, err := d.decodeAlias(f.child)
-			m.Node = &pg.Node_Alias{Alias: v}
-			d.wrote++
-			return err
-		case 2:
-			v, err := d.decodeRangeVar(f.child)
-			m.Node = &pg.Node_RangeVar{RangeVar: v}
-			d.wrote++
-			return err
-		case 3:
-			v, err := d.decodeTableFunc(f.child)
-			m.Node = &pg.Node_TableFunc{TableFunc: v}
-			d.wrote++
-			return err
-		case 4:
-			v, err := d.decodeIntoClause(f.child)
-			m.Node = &pg.Node_IntoClause{IntoClause: v}
-			d.wrote++
-			return err
-		case 5:
-			v, err := d.decodeVar(f.child)
-			m.Node = &pg.Node_Var{Var: v}
-			d.wrote++
-			return err
-		case 6:
-			v, err := d.decodeParam(f.child)
-			m.Node = &pg.Node_Param{Param: v}
-			d.wrote++
-			return err
-		case 7:
-			v, err := d.decodeAggref(f.child)
-			m.Node = &pg.Node_Aggref{Aggref: v}
-			d.wrote++
-			return err
-		case 8:
-			v, err := d.decodeGroupingFunc(f.child)
-			m.Node = &pg.Node_GroupingFunc{GroupingFunc: v}
-			d.wrote++
-			return err
-		case 9:
-			v, err := d.decodeWindowFunc(f.child)
-			m.Node = &pg.Node_WindowFunc{WindowFunc: v}
-			d.wrote++
-			return err
-		case 10:
-			v, err := d.decodeSubscriptingRef(f.child)
-			m.Node = &pg.Node_SubscriptingRef{SubscriptingRef: v}
-			d.wrote++
-			return err
-		case 11:
-			v, err := d.decodeFuncExpr(f.child)
-			m.Node = &pg.Node_FuncExpr{FuncExpr: v}
-			d.wrote++
-			return err
-		case 12:
-			v, err := d.decodeNamedArgExpr(f.child)
-			m.Node = &pg.Node_NamedArgExpr{NamedArgExpr: v}
-			d.wrote++
-			return err
-		case 13:
-			v, err := d.decodeOpExpr(f.child)
-			m.Node = &pg.Node_OpExpr{OpExpr: v}
-			d.wrote++
-			return err
-		case 14:
-			v, err := d.decodeDistinctExpr(f.child)
-			m.Node = &pg.Node_DistinctExpr{DistinctExpr: v}
-			d.wrote++
-			return err
-		case 15:
-			v, err := d.decodeNullIfExpr(f.child)
-			m.Node = &pg.Node_NullIfExpr{NullIfExpr: v}
-			d.wrote++
-			return err
-		case 16:
-			v, err := d.decodeScalarArrayOpExpr(f.child)
-			m.Node = &pg.Node_ScalarArrayOpExpr{ScalarArrayOpExpr: v}
-			d.wrote++
-			return err
-		case 17:
-			v, err := d.decodeBoolExpr(f.child)
-			m.Node = &pg.Node_BoolExpr{BoolExpr: v}
-			d.wrote++
-			return err
-		case 18:
-			v, err := d.decodeSubLink(f.child)
-			m.Node = &pg.Node_SubLink{SubLink: v}
-			d.wrote++
-			return err
-		case 19:
-			v, err := d.decodeSubPlan(f.child)
-			m.Node = &pg.Node_SubPlan{SubPlan: v}
-			d.wrote++
-			return err
-		case 20:
-			v, err := d.decodeAlternativeSubPlan(f.child)
-			m.Node = &pg.Node_AlternativeSubPlan{AlternativeSubPlan: v}
-			d.wrote++
-			return err
-		case 21:
-			v, err := d.decodeFieldSelect(f.child)
-			m.Node = &pg.Node_FieldSelect{FieldSelect: v}
-			d.wrote++
-			return err
-		case 22:
-			v, err := d.decodeFieldStore(f.child)
-			m.Node = &pg.Node_FieldStore{FieldStore: v}
-			d.wrote++
-			return err
-		case 23:
-			v, err := d.decodeRelabelType(f.child)
-			m.Node = &pg.Node_RelabelType{RelabelType: v}
-			d.wrote++
-			return err
-		case 24:
-			v, err := d.decodeCoerceViaIO(f.child)
-			m.Node = &pg.Node_CoerceViaIo{CoerceViaIo: v}
-			d.wrote++
-			return err
-		case 25:
-			v, err := d.decodeArrayCoerceExpr(f.child)
-			m.Node = &pg.Node_ArrayCoerceExpr{ArrayCoerceExpr: v}
-			d.wrote++
-			return err
-		case 26:
-			v, err := d.decodeConvertRowtypeExpr(f.child)
-			m.Node = &pg.Node_ConvertRowtypeExpr{ConvertRowtypeExpr: v}
-			d.wrote++
-			return err
-		case 27:
-			v, err := d.decodeCollateExpr(f.child)
-			m.Node = &pg.Node_CollateExpr{CollateExpr: v}
-			d.wrote++
-			return err
-		case 28:
-			v, err := d.decodeCaseExpr(f.child)
-			m.Node = &pg.Node_CaseExpr{CaseExpr: v}
-			d.wrote++
-			return err
-		case 29:
-			v, err := d.decodeCaseWhen(f.child)
-			m.Node = &pg.Node_CaseWhen{CaseWhen: v}
-			d.wrote++
-			return err
-		case 30:
-			v, err := d.decodeCaseTestExpr(f.child)
-			m.Node = &pg.Node_CaseTestExpr{CaseTestExpr: v}
-			d.wrote++
-			return err
-		case 31:
-			v, err := d.decodeArrayExpr(f.child)
-			m.Node = &pg.Node_ArrayExpr{ArrayExpr: v}
-			d.wrote++
-			return err
-		case 32:
-			v, err := d.decodeRowExpr(f.child)
-			m.Node = &pg.Node_RowExpr{RowExpr: v}
-			d.wrote++
-			return err
-		case 33:
-			v, err := d.decodeRowCompareExpr(f.child)
-			m.Node = &pg.Node_RowCompareExpr{RowCompareExpr: v}
-			d.wrote++
-			return err
-		case 34:
-			v, err := d.decodeCoalesceExpr(f.child)
-			m.Node = &pg.Node_CoalesceExpr{CoalesceExpr: v}
-			d.wrote++
-			return err
-		case 35:
-			v, err := d.decodeMinMaxExpr(f.child)
-			m.Node = &pg.Node_MinMaxExpr{MinMaxExpr: v}
-			d.wrote++
-			return err
-		case 36:
-			v, err := d.decodeSQLValueFunction(f.child)
-			m.Node = &pg.Node_SqlvalueFunction{SqlvalueFunction: v}
-			d.wrote++
-			return err
-		case 37:
-			v, err := d.decodeXmlExpr(f.child)
-			m.Node = &pg.Node_XmlExpr{XmlExpr: v}
-			d.wrote++
-			return err
-		case 38:
-			v, err := d.decodeJsonFormat(f.child)
-			m.Node = &pg.Node_JsonFormat{JsonFormat: v}
-			d.wrote++
-			return err
-		case 39:
-			v, err := d.decodeJsonReturning(f.child)
-			m.Node = &pg.Node_JsonReturning{JsonReturning: v}
-			d.wrote++
-			return err
-		case 40:
-			v, err := d.decodeJsonValueExpr(f.child)
-			m.Node = &pg.Node_JsonValueExpr{JsonValueExpr: v}
-			d.wrote++
-			return err
-		case 41:
-			v, err := d.decodeJsonConstructorExpr(f.child)
-			m.Node = &pg.Node_JsonConstructorExpr{JsonConstructorExpr: v}
-			d.wrote++
-			return err
-		case 42:
-			v, err := d.decodeJsonIsPredicate(f.child)
-			m.Node = &pg.Node_JsonIsPredicate{JsonIsPredicate: v}
-			d.wrote++
-			return err
-		case 43:
-			v, err := d.decodeNullTest(f.child)
-			m.Node = &pg.Node_NullTest{NullTest: v}
-			d.wrote++
-			return err
-		case 44:
-			v, err := d.decodeBooleanTest(f.child)
-			m.Node = &pg.Node_BooleanTest{BooleanTest: v}
-			d.wrote++
-			return err
-		case 45:
-			v, err := d.decodeCoerceToDomain(f.child)
-			m.Node = &pg.Node_CoerceToDomain{CoerceToDomain: v}
-			d.wrote++
-			return err
-		case 46:
-			v, err := d.decodeCoerceToDomainValue(f.child)
-			m.Node = &pg.Node_CoerceToDomainValue{CoerceToDomainValue: v}
-			d.wrote++
-			return err
-		case 47:
-			v, err := d.decodeSetToDefault(f.child)
-			m.Node = &pg.Node_SetToDefault{SetToDefault: v}
-			d.wrote++
-			return err
-		case 48:
-			v, err := d.decodeCurrentOfExpr(f.child)
-			m.Node = &pg.Node_CurrentOfExpr{CurrentOfExpr: v}
-			d.wrote++
-			return err
-		case 49:
-			v, err := d.decodeNextValueExpr(f.child)
-			m.Node = &pg.Node_NextValueExpr{NextValueExpr: v}
-			d.wrote++
-			return err
-		case 50:
-			v, err := d.decodeInferenceElem(f.child)
-			m.Node = &pg.Node_InferenceElem{InferenceElem: v}
-			d.wrote++
-			return err
-		case 51:
-			v, err := d.decodeTargetEntry(f.child)
-			m.Node = &pg.Node_TargetEntry{TargetEntry: v}
-			d.wrote++
-			return err
-		case 52:
-			v, err := d.decodeRangeTblRef(f.child)
-			m.Node = &pg.Node_RangeTblRef{RangeTblRef: v}
-			d.wrote++
-			return err
-		case 53:
-			v, err := d.decodeJoinExpr(f.child)
-			m.Node = &pg.Node_JoinExpr{JoinExpr: v}
-			d.wrote++
-			return err
-		case 54:
-			v, err := d.decodeFromExpr(f.child)
-			m.Node = &pg.Node_FromExpr{FromExpr: v}
-			d.wrote++
-			return err
-		case 55:
-			v, err := d.decodeOnConflictExpr(f.child)
-			m.Node = &pg.Node_OnConflictExpr{OnConflictExpr: v}
-			d.wrote++
-			return err
-		case 56:
-			v, err := d.decodeQuery(f.child)
-			m.Node = &pg.Node_Query{Query: v}
-			d.wrote++
-			return err
-		case 57:
-			v, err := d.decodeTypeName(f.child)
-			m.Node = &pg.Node_TypeName{TypeName: v}
-			d.wrote++
-			return err
-		case 58:
-			v, err := d.decodeColumnRef(f.child)
-			m.Node = &pg.Node_ColumnRef{ColumnRef: v}
-			d.wrote++
-			return err
-		case 59:
-			v, err := d.decodeParamRef(f.child)
-			m.Node = &pg.Node_ParamRef{ParamRef: v}
-			d.wrote++
-			return err
-		case 60:
-			v, err := d.decodeA_Expr(f.child)
-			m.Node = &pg.Node_AExpr{AExpr: v}
-			d.wrote++
-			return err
-		case 61:
-			v, err := d.decodeTypeCast(f.child)
-			m.Node = &pg.Node_TypeCast{TypeCast: v}
-			d.wrote++
-			return err
-		case 62:
-			v, err := d.decodeCollateClause(f.child)
-			m.Node = &pg.Node_CollateClause{CollateClause: v}
-			d.wrote++
-			return err
-		case 63:
-			v, err := d.decodeRoleSpec(f.child)
-			m.Node = &pg.Node_RoleSpec{RoleSpec: v}
-			d.wrote++
-			return err
-		case 64:
-			v, err := d.decodeFuncCall(f.child)
-			m.Node = &pg.Node_FuncCall{FuncCall: v}
-			d.wrote++
-			return err
-		case 65:
-			v, err := d.decodeA_Star(f.child)
-			m.Node = &pg.Node_AStar{AStar: v}
-			d.wrote++
-			return err
-		case 66:
-			v, err := d.decodeA_Indices(f.child)
-			m.Node = &pg.Node_AIndices{AIndices: v}
-			d.wrote++
-			return err
-		case 67:
-			v, err := d.decodeA_Indirection(f.child)
-			m.Node = &pg.Node_AIndirection{AIndirection: v}
-			d.wrote++
-			return err
-		case 68:
-			v, err := d.decodeA_ArrayExpr(f.child)
-			m.Node = &pg.Node_AArrayExpr{AArrayExpr: v}
-			d.wrote++
-			return err
-		case 69:
-			v, err := d.decodeResTarget(f.child)
-			m.Node = &pg.Node_ResTarget{ResTarget: v}
-			d.wrote++
-			return err
-		case 70:
-			v, err := d.decodeMultiAssignRef(f.child)
-			m.Node = &pg.Node_MultiAssignRef{MultiAssignRef: v}
-			d.wrote++
-			return err
-		case 71:
-			v, err := d.decodeSortBy(f.child)
-			m.Node = &pg.Node_SortBy{SortBy: v}
-			d.wrote++
-			return err
-		case 72:
-			v, err := d.decodeWindowDef(f.child)
-			m.Node = &pg.Node_WindowDef{WindowDef: v}
-			d.wrote++
-			return err
-		case 73:
-			v, err := d.decodeRangeSubselect(f.child)
-			m.Node = &pg.Node_RangeSubselect{RangeSubselect: v}
-			d.wrote++
-			return err
-		case 74:
-			v, err := d.decodeRangeFunction(f.child)
-			m.Node = &pg.Node_RangeFunction{RangeFunction: v}
-			d.wrote++
-			return err
-		case 75:
-			v, err := d.decodeRangeTableFunc(f.child)
-			m.Node = &pg.Node_RangeTableFunc{RangeTableFunc: v}
-			d.wrote++
-			return err
-		case 76:
-			v, err := d.decodeRangeTableFuncCol(f.child)
-			m.Node = &pg.Node_RangeTableFuncCol{RangeTableFuncCol: v}
-			d.wrote++
-			return err
-		case 77:
-			v, err := d.decodeRangeTableSample(f.child)
-			m.Node = &pg.Node_RangeTableSample{RangeTableSample: v}
-			d.wrote++
-			return err
-		case 78:
-			v, err := d.decodeColumnDef(f.child)
-			m.Node = &pg.Node_ColumnDef{ColumnDef: v}
-			d.wrote++
-			return err
-		case 79:
-			v, err := d.decodeTableLikeClause(f.child)
-			m.Node = &pg.Node_TableLikeClause{TableLikeClause: v}
-			d.wrote++
-			return err
-		case 80:
-			v, err := d.decodeIndexElem(f.child)
-			m.Node = &pg.Node_IndexElem{IndexElem: v}
-			d.wrote++
-			return err
-		case 81:
-			v, err := d.decodeDefElem(f.child)
-			m.Node = &pg.Node_DefElem{DefElem: v}
-			d.wrote++
-			return err
-		case 82:
-			v, err := d.decodeLockingClause(f.child)
-			m.Node = &pg.Node_LockingClause{LockingClause: v}
-			d.wrote++
-			return err
-		case 83:
-			v, err := d.decodeXmlSerialize(f.child)
-			m.Node = &pg.Node_XmlSerialize{XmlSerialize: v}
-			d.wrote++
-			return err
-		case 84:
-			v, err := d.decodePartitionElem(f.child)
-			m.Node = &pg.Node_PartitionElem{PartitionElem: v}
-			d.wrote++
-			return err
-		case 85:
-			v, err := d.decodePartitionSpec(f.child)
-			m.Node = &pg.Node_PartitionSpec{PartitionSpec: v}
-			d.wrote++
-			return err
-		case 86:
-			v, err := d.decodePartitionBoundSpec(f.child)
-			m.Node = &pg.Node_PartitionBoundSpec{PartitionBoundSpec: v}
-			d.wrote++
-			return err
-		case 87:
-			v, err := d.decodePartitionRangeDatum(f.child)
-			m.Node = &pg.Node_PartitionRangeDatum{PartitionRangeDatum: v}
-			d.wrote++
-			return err
-		case 88:
-			v, err := d.decodePartitionCmd(f.child)
-			m.Node = &pg.Node_PartitionCmd{PartitionCmd: v}
-			d.wrote++
-			return err
-		case 89:
-			v, err := d.decodeRangeTblEntry(f.child)
-			m.Node = &pg.Node_RangeTblEntry{RangeTblEntry: v}
-			d.wrote++
-			return err
-		case 90:
-			v, err := d.decodeRTEPermissionInfo(f.child)
-			m.Node = &pg.Node_RtepermissionInfo{RtepermissionInfo: v}
-			d.wrote++
-			return err
-		case 91:
-			v, err := d.decodeRangeTblFunction(f.child)
-			m.Node = &pg.Node_RangeTblFunction{RangeTblFunction: v}
-			d.wrote++
-			return err
-		case 92:
-			v, err := d.decodeTableSampleClause(f.child)
-			m.Node = &pg.Node_TableSampleClause{TableSampleClause: v}
-			d.wrote++
-			return err
-		case 93:
-			v, err := d.decodeWithCheckOption(f.child)
-			m.Node = &pg.Node_WithCheckOption{WithCheckOption: v}
-			d.wrote++
-			return err
-		case 94:
-			v, err := d.decodeSortGroupClause(f.child)
-			m.Node = &pg.Node_SortGroupClause{SortGroupClause: v}
-			d.wrote++
-			return err
-		case 95:
-			v, err := d.decodeGroupingSet(f.child)
-			m.Node = &pg.Node_GroupingSet{GroupingSet: v}
-			d.wrote++
-			return err
-		case 96:
-			v, err := d.decodeWindowClause(f.child)
-			m.Node = &pg.Node_WindowClause{WindowClause: v}
-			d.wrote++
-			return err
-		case 97:
-			v, err := d.decodeRowMarkClause(f.child)
-			m.Node = &pg.Node_RowMarkClause{RowMarkClause: v}
-			d.wrote++
-			return err
-		case 98:
-			v, err := d.decodeWithClause(f.child)
-			m.Node = &pg.Node_WithClause{WithClause: v}
-			d.wrote++
-			return err
-		case 99:
-			v, err := d.decodeInferClause(f.child)
-			m.Node = &pg.Node_InferClause{InferClause: v}
-			d.wrote++
-			return err
-		case 100:
-			v, err := d.decodeOnConflictClause(f.child)
-			m.Node = &pg.Node_OnConflictClause{OnConflictClause: v}
-			d.wrote++
-			return err
-		case 101:
-			v, err := d.decodeCTESearchClause(f.child)
-			m.Node = &pg.Node_CtesearchClause{CtesearchClause: v}
-			d.wrote++
-			return err
-		case 102:
-			v, err := d.decodeCTECycleClause(f.child)
-			m.Node = &pg.Node_CtecycleClause{CtecycleClause: v}
-			d.wrote++
-			return err
-		case 103:
-			v, err := d.decodeCommonTableExpr(f.child)
-			m.Node = &pg.Node_CommonTableExpr{CommonTableExpr: v}
-			d.wrote++
-			return err
-		case 104:
-			v, err := d.decodeMergeWhenClause(f.child)
-			m.Node = &pg.Node_MergeWhenClause{MergeWhenClause: v}
-			d.wrote++
-			return err
-		case 105:
-			v, err := d.decodeMergeAction(f.child)
-			m.Node = &pg.Node_MergeAction{MergeAction: v}
-			d.wrote++
-			return err
-		case 106:
-			v, err := d.decodeTriggerTransition(f.child)
-			m.Node = &pg.Node_TriggerTransition{TriggerTransition: v}
-			d.wrote++
-			return err
-		case 107:
-			v, err := d.decodeJsonOutput(f.child)
-			m.Node = &pg.Node_JsonOutput{JsonOutput: v}
-			d.wrote++
-			return err
-		case 108:
-			v, err := d.decodeJsonKeyValue(f.child)
-			m.Node = &pg.Node_JsonKeyValue{JsonKeyValue: v}
-			d.wrote++
-			return err
-		case 109:
-			v, err := d.decodeJsonObjectConstructor(f.child)
-			m.Node = &pg.Node_JsonObjectConstructor{JsonObjectConstructor: v}
-			d.wrote++
-			return err
-		case 110:
-			v, err := d.decodeJsonArrayConstructor(f.child)
-			m.Node = &pg.Node_JsonArrayConstructor{JsonArrayConstructor: v}
-			d.wrote++
-			return err
-		case 111:
-			v, err := d.decodeJsonArrayQueryConstructor(f.child)
-			m.Node = &pg.Node_JsonArrayQueryConstructor{JsonArrayQueryConstructor: v}
-			d.wrote++
-			return err
-		case 112:
-			v, err := d.decodeJsonAggConstructor(f.child)
-			m.Node = &pg.Node_JsonAggConstructor{JsonAggConstructor: v}
-			d.wrote++
-			return err
-		case 113:
-			v, err := d.decodeJsonObjectAgg(f.child)
-			m.Node = &pg.Node_JsonObjectAgg{JsonObjectAgg: v}
-			d.wrote++
-			return err
-		case 114:
-			v, err := d.decodeJsonArrayAgg(f.child)
-			m.Node = &pg.Node_JsonArrayAgg{JsonArrayAgg: v}
-			d.wrote++
-			return err
-		case 115:
-			v, err := d.decodeRawStmt(f.child)
-			m.Node = &pg.Node_RawStmt{RawStmt: v}
-			d.wrote++
-			return err
-		case 116:
-			v, err := d.decodeInsertStmt(f.child)
-			m.Node = &pg.Node_InsertStmt{InsertStmt: v}
-			d.wrote++
-			return err
-		case 117:
-			v, err := d.decodeDeleteStmt(f.child)
-			m.Node = &pg.Node_DeleteStmt{DeleteStmt: v}
-			d.wrote++
-			return err
-		case 118:
-			v, err := d.decodeUpdateStmt(f.child)
-			m.Node = &pg.Node_UpdateStmt{UpdateStmt: v}
-			d.wrote++
-			return err
-		case 119:
-			v, err := d.decodeMergeStmt(f.child)
-			m.Node = &pg.Node_MergeStmt{MergeStmt: v}
-			d.wrote++
-			return err
-		case 120:
-			v, err := d.decodeSelectStmt(f.child)
-			m.Node = &pg.Node_SelectStmt{SelectStmt: v}
-			d.wrote++
-			return err
-		case 121:
-			v, err := d.decodeSetOperationStmt(f.child)
-			m.Node = &pg.Node_SetOperationStmt{SetOperationStmt: v}
-			d.wrote++
-			return err
-		case 122:
-			v, err := d.decodeReturnStmt(f.child)
-			m.Node = &pg.Node_ReturnStmt{ReturnStmt: v}
-			d.wrote++
-			return err
-		case 123:
-			v, err := d.decodePLAssignStmt(f.child)
-			m.Node = &pg.Node_PlassignStmt{PlassignStmt: v}
-			d.wrote++
-			return err
-		case 124:
-			v, err := d.decodeCreateSchemaStmt(f.child)
-			m.Node = &pg.Node_CreateSchemaStmt{CreateSchemaStmt: v}
-			d.wrote++
-			return err
-		case 125:
-			v, err := d.decodeAlterTableStmt(f.child)
-			m.Node = &pg.Node_AlterTableStmt{AlterTableStmt: v}
-			d.wrote++
-			return err
-		case 126:
-			v, err := d.decodeReplicaIdentityStmt(f.child)
-			m.Node = &pg.Node_ReplicaIdentityStmt{ReplicaIdentityStmt: v}
-			d.wrote++
-			return err
-		case 127:
-			v, err := d.decodeAlterTableCmd(f.child)
-			m.Node = &pg.Node_AlterTableCmd{AlterTableCmd: v}
-			d.wrote++
-			return err
-		case 128:
-			v, err := d.decodeAlterCollationStmt(f.child)
-			m.Node = &pg.Node_AlterCollationStmt{AlterCollationStmt: v}
-			d.wrote++
-			return err
-		case 129:
-			v, err := d.decodeAlterDomainStmt(f.child)
-			m.Node = &pg.Node_AlterDomainStmt{AlterDomainStmt: v}
-			d.wrote++
-			return err
-		case 130:
-			v, err := d.decodeGrantStmt(f.child)
-			m.Node = &pg.Node_GrantStmt{GrantStmt: v}
-			d.wrote++
-			return err
-		case 131:
-			v, err := d.decodeObjectWithArgs(f.child)
-			m.Node = &pg.Node_ObjectWithArgs{ObjectWithArgs: v}
-			d.wrote++
-			return err
-		case 132:
-			v, err := d.decodeAccessPriv(f.child)
-			m.Node = &pg.Node_AccessPriv{AccessPriv: v}
-			d.wrote++
-			return err
-		case 133:
-			v, err := d.decodeGrantRoleStmt(f.child)
-			m.Node = &pg.Node_GrantRoleStmt{GrantRoleStmt: v}
-			d.wrote++
-			return err
-		case 134:
-			v, err := d.decodeAlterDefaultPrivilegesStmt(f.child)
-			m.Node = &pg.Node_AlterDefaultPrivilegesStmt{AlterDefaultPrivilegesStmt: v}
-			d.wrote++
-			return err
-		case 135:
-			v, err := d.decodeCopyStmt(f.child)
-			m.Node = &pg.Node_CopyStmt{CopyStmt: v}
-			d.wrote++
-			return err
-		case 136:
-			v, err := d.decodeVariableSetStmt(f.child)
-			m.Node = &pg.Node_VariableSetStmt{VariableSetStmt: v}
-			d.wrote++
-			return err
-		case 137:
-			v, err := d.decodeVariableShowStmt(f.child)
-			m.Node = &pg.Node_VariableShowStmt{VariableShowStmt: v}
-			d.wrote++
-			return err
-		case 138:
-			v, err := d.decodeCreateStmt(f.child)
-			m.Node = &pg.Node_CreateStmt{CreateStmt: v}
-			d.wrote++
-			return err
-		case 139:
-			v, err := d.decodeConstraint(f.child)
-			m.Node = &pg.Node_Constraint{Constraint: v}
-			d.wrote++
-			return err
-		case 140:
-			v, err := d.decodeCreateTableSpaceStmt(f.child)
-			m.Node = &pg.Node_CreateTableSpaceStmt{CreateTableSpaceStmt: v}
-			d.wrote++
-			return err
-		case 141:
-			v, err := d.decodeDropTableSpaceStmt(f.child)
-			m.Node = &pg.Node_DropTableSpaceStmt{DropTableSpaceStmt: v}
-			d.wrote++
-			return err
-		case 142:
-			v, err := d.decodeAlterTableSpaceOptionsStmt(f.child)
-			m.Node = &pg.Node_AlterTableSpaceOptionsStmt{AlterTableSpaceOptionsStmt: v}
-			d.wrote++
-			return err
-		case 143:
-			v, err := d.decodeAlterTableMoveAllStmt(f.child)
-			m.Node = &pg.Node_AlterTableMoveAllStmt{AlterTableMoveAllStmt: v}
-			d.wrote++
-			return err
-		case 144:
-			v, err := d.decodeCreateExtensionStmt(f.child)
-			m.Node = &pg.Node_CreateExtensionStmt{CreateExtensionStmt: v}
-			d.wrote++
-			return err
-		case 145:
-			v, err := d.decodeAlterExtensionStmt(f.child)
-			m.Node = &pg.Node_AlterExtensionStmt{AlterExtensionStmt: v}
-			d.wrote++
-			return err
-		case 146:
-			v, err := d.decodeAlterExtensionContentsStmt(f.child)
-			m.Node = &pg.Node_AlterExtensionContentsStmt{AlterExtensionContentsStmt: v}
-			d.wrote++
-			return err
-		case 147:
-			v, err := d.decodeCreateFdwStmt(f.child)
-			m.Node = &pg.Node_CreateFdwStmt{CreateFdwStmt: v}
-			d.wrote++
-			return err
-		case 148:
-			v, err := d.decodeAlterFdwStmt(f.child)
-			m.Node = &pg.Node_AlterFdwStmt{AlterFdwStmt: v}
-			d.wrote++
-			return err
-		case 149:
-			v, err := d.decodeCreateForeignServerStmt(f.child)
-			m.Node = &pg.Node_CreateForeignServerStmt{CreateForeignServerStmt: v}
-			d.wrote++
-			return err
-		case 150:
-			v, err := d.decodeAlterForeignServerStmt(f.child)
-			m.Node = &pg.Node_AlterForeignServerStmt{AlterForeignServerStmt: v}
-			d.wrote++
-			return err
-		case 151:
-			v, err := d.decodeCreateForeignTableStmt(f.child)
-			m.Node = &pg.Node_CreateForeignTableStmt{CreateForeignTableStmt: v}
-			d.wrote++
-			return err
-		case 152:
-			v, err := d.decodeCreateUserMappingStmt(f.child)
-			m.Node = &pg.Node_CreateUserMappingStmt{CreateUserMappingStmt: v}
-			d.wrote++
-			return err
-		case 153:
-			v, err := d.decodeAlterUserMappingStmt(f.child)
-			m.Node = &pg.Node_AlterUserMappingStmt{AlterUserMappingStmt: v}
-			d.wrote++
-			return err
-		case 154:
-			v, err := d.decodeDropUserMappingStmt(f.child)
-			m.Node = &pg.Node_DropUserMappingStmt{DropUserMappingStmt: v}
-			d.wrote++
-			return err
-		case 155:
-			v, err := d.decodeImportForeignSchemaStmt(f.child)
-			m.Node = &pg.Node_ImportForeignSchemaStmt{ImportForeignSchemaStmt: v}
-			d.wrote++
-			return err
-		case 156:
-			v, err := d.decodeCreatePolicyStmt(f.child)
-			m.Node = &pg.Node_CreatePolicyStmt{CreatePolicyStmt: v}
-			d.wrote++
-			return err
-		case 157:
-			v, err := d.decodeAlterPolicyStmt(f.child)
-			m.Node = &pg.Node_AlterPolicyStmt{AlterPolicyStmt: v}
-			d.wrote++
-			return err
-		case 158:
-			v, err := d.decodeCreateAmStmt(f.child)
-			m.Node = &pg.Node_CreateAmStmt{CreateAmStmt: v}
-			d.wrote++
-			return err
-		case 159:
-			v, err := d.decodeCreateTrigStmt(f.child)
-			m.Node = &pg.Node_CreateTrigStmt{CreateTrigStmt: v}
-			d.wrote++
-			return err
-		case 160:
-			v, err := d.decodeCreateEventTrigStmt(f.child)
-			m.Node = &pg.Node_CreateEventTrigStmt{CreateEventTrigStmt: v}
-			d.wrote++
-			return err
-		case 161:
-			v, err := d.decodeAlterEventTrigStmt(f.child)
-			m.Node = &pg.Node_AlterEventTrigStmt{AlterEventTrigStmt: v}
-			d.wrote++
-			return err
-		case 162:
-			v, err := d.decodeCreatePLangStmt(f.child)
-			m.Node = &pg.Node_CreatePlangStmt{CreatePlangStmt: v}
-			d.wrote++
-			return err
-		case 163:
-			v, err := d.decodeCreateRoleStmt(f.child)
-			m.Node = &pg.Node_CreateRoleStmt{CreateRoleStmt: v}
-			d.wrote++
-			return err
-		case 164:
-			v, err := d.decodeAlterRoleStmt(f.child)
-			m.Node = &pg.Node_AlterRoleStmt{AlterRoleStmt: v}
-			d.wrote++
-			return err
-		case 165:
-			v, err := d.decodeAlterRoleSetStmt(f.child)
-			m.Node = &pg.Node_AlterRoleSetStmt{AlterRoleSetStmt: v}
-			d.wrote++
-			return err
-		case 166:
-			v, err := d.decodeDropRoleStmt(f.child)
-			m.Node = &pg.Node_DropRoleStmt{DropRoleStmt: v}
-			d.wrote++
-			return err
-		case 167:
-			v, err := d.decodeCreateSeqStmt(f.child)
-			m.Node = &pg.Node_CreateSeqStmt{CreateSeqStmt: v}
-			d.wrote++
-			return err
-		case 168:
-			v, err := d.decodeAlterSeqStmt(f.child)
-			m.Node = &pg.Node_AlterSeqStmt{AlterSeqStmt: v}
-			d.wrote++
-			return err
-		case 169:
-			v, err := d.decodeDefineStmt(f.child)
-			m.Node = &pg.Node_DefineStmt{DefineStmt: v}
-			d.wrote++
-			return err
-		case 170:
-			v, err := d.decodeCreateDomainStmt(f.child)
-			m.Node = &pg.Node_CreateDomainStmt{CreateDomainStmt: v}
-			d.wrote++
-			return err
-		case 171:
-			v, err := d.decodeCreateOpClassStmt(f.child)
-			m.Node = &pg.Node_CreateOpClassStmt{CreateOpClassStmt: v}
-			d.wrote++
-			return err
-		case 172:
-			v, err := d.decodeCreateOpClassItem(f.child)
-			m.Node = &pg.Node_CreateOpClassItem{CreateOpClassItem: v}
-			d.wrote++
-			return err
-		case 173:
-			v, err := d.decodeCreateOpFamilyStmt(f.child)
-			m.Node = &pg.Node_CreateOpFamilyStmt{CreateOpFamilyStmt: v}
-			d.wrote++
-			return err
-		case 174:
-			v, err := d.decodeAlterOpFamilyStmt(f.child)
-			m.Node = &pg.Node_AlterOpFamilyStmt{AlterOpFamilyStmt: v}
-			d.wrote++
-			return err
-		case 175:
-			v, err := d.decodeDropStmt(f.child)
-			m.Node = &pg.Node_DropStmt{DropStmt: v}
-			d.wrote++
-			return err
-		case 176:
-			v, err := d.decodeTruncateStmt(f.child)
-			m.Node = &pg.Node_TruncateStmt{TruncateStmt: v}
-			d.wrote++
-			return err
-		case 177:
-			v, err := d.decodeCommentStmt(f.child)
-			m.Node = &pg.Node_CommentStmt{CommentStmt: v}
-			d.wrote++
-			return err
-		case 178:
-			v, err := d.decodeSecLabelStmt(f.child)
-			m.Node = &pg.Node_SecLabelStmt{SecLabelStmt: v}
-			d.wrote++
-			return err
-		case 179:
-			v, err := d.decodeDeclareCursorStmt(f.child)
-			m.Node = &pg.Node_DeclareCursorStmt{DeclareCursorStmt: v}
-			d.wrote++
-			return err
-		case 180:
-			v, err := d.decodeClosePortalStmt(f.child)
-			m.Node = &pg.Node_ClosePortalStmt{ClosePortalStmt: v}
-			d.wrote++
-			return err
-		case 181:
-			v, err := d.decodeFetchStmt(f.child)
-			m.Node = &pg.Node_FetchStmt{FetchStmt: v}
-			d.wrote++
-			return err
-		case 182:
-			v, err := d.decodeIndexStmt(f.child)
-			m.Node = &pg.Node_IndexStmt{IndexStmt: v}
-			d.wrote++
-			return err
-		case 183:
-			v, err := d.decodeCreateStatsStmt(f.child)
-			m.Node = &pg.Node_CreateStatsStmt{CreateStatsStmt: v}
-			d.wrote++
-			return err
-		case 184:
-			v, err := d.decodeStatsElem(f.child)
-			m.Node = &pg.Node_StatsElem{StatsElem: v}
-			d.wrote++
-			return err
-		case 185:
-			v, err := d.decodeAlterStatsStmt(f.child)
-			m.Node = &pg.Node_AlterStatsStmt{AlterStatsStmt: v}
-			d.wrote++
-			return err
-		case 186:
-			v, err := d.decodeCreateFunctionStmt(f.child)
-			m.Node = &pg.Node_CreateFunctionStmt{CreateFunctionStmt: v}
-			d.wrote++
-			return err
-		case 187:
-			v, err := d.decodeFunctionParameter(f.child)
-			m.Node = &pg.Node_FunctionParameter{FunctionParameter: v}
-			d.wrote++
-			return err
-		case 188:
-			v, err := d.decodeAlterFunctionStmt(f.child)
-			m.Node = &pg.Node_AlterFunctionStmt{AlterFunctionStmt: v}
-			d.wrote++
-			return err
-		case 189:
-			v, err := d.decodeDoStmt(f.child)
-			m.Node = &pg.Node_DoStmt{DoStmt: v}
-			d.wrote++
-			return err
-		case 190:
-			v, err := d.decodeInlineCodeBlock(f.child)
-			m.Node = &pg.Node_InlineCodeBlock{InlineCodeBlock: v}
-			d.wrote++
-			return err
-		case 191:
-			v, err := d.decodeCallStmt(f.child)
-			m.Node = &pg.Node_CallStmt{CallStmt: v}
-			d.wrote++
-			return err
-		case 192:
-			v, err := d.decodeCallContext(f.child)
-			m.Node = &pg.Node_CallContext{CallContext: v}
-			d.wrote++
-			return err
-		case 193:
-			v, err := d.decodeRenameStmt(f.child)
-			m.Node = &pg.Node_RenameStmt{RenameStmt: v}
-			d.wrote++
-			return err
-		case 194:
-			v, err := d.decodeAlterObjectDependsStmt(f.child)
-			m.Node = &pg.Node_AlterObjectDependsStmt{AlterObjectDependsStmt: v}
-			d.wrote++
-			return err
-		case 195:
-			v, err := d.decodeAlterObjectSchemaStmt(f.child)
-			m.Node = &pg.Node_AlterObjectSchemaStmt{AlterObjectSchemaStmt: v}
-			d.wrote++
-			return err
-		case 196:
-			v, err := d.decodeAlterOwnerStmt(f.child)
-			m.Node = &pg.Node_AlterOwnerStmt{AlterOwnerStmt: v}
-			d.wrote++
-			return err
-		case 197:
-			v, err := d.decodeAlterOperatorStmt(f.child)
-			m.Node = &pg.Node_AlterOperatorStmt{AlterOperatorStmt: v}
-			d.wrote++
-			return err
-		case 198:
-			v, err := d.decodeAlterTypeStmt(f.child)
-			m.Node = &pg.Node_AlterTypeStmt{AlterTypeStmt: v}
-			d.wrote++
-			return err
-		case 199:
-			v, err := d.decodeRuleStmt(f.child)
-			m.Node = &pg.Node_RuleStmt{RuleStmt: v}
-			d.wrote++
-			return err
-		case 200:
-			v, err := d.decodeNotifyStmt(f.child)
-			m.Node = &pg.Node_NotifyStmt{NotifyStmt: v}
-			d.wrote++
-			return err
-		case 201:
-			v, err := d.decodeListenStmt(f.child)
-			m.Node = &pg.Node_ListenStmt{ListenStmt: v}
-			d.wrote++
-			return err
-		case 202:
-			v, err := d.decodeUnlistenStmt(f.child)
-			m.Node = &pg.Node_UnlistenStmt{UnlistenStmt: v}
-			d.wrote++
-			return err
-		case 203:
-			v, err := d.decodeTransactionStmt(f.child)
-			m.Node = &pg.Node_TransactionStmt{TransactionStmt: v}
-			d.wrote++
-			return err
-		case 204:
-			v, err := d.decodeCompositeTypeStmt(f.child)
-			m.Node = &pg.Node_CompositeTypeStmt{CompositeTypeStmt: v}
-			d.wrote++
-			return err
-		case 205:
-			v, err := d.decodeCreateEnumStmt(f.child)
-			m.Node = &pg.Node_CreateEnumStmt{CreateEnumStmt: v}
-			d.wrote++
-			return err
-		case 206:
-			v, err := d.decodeCreateRangeStmt(f.child)
-			m.Node = &pg.Node_CreateRangeStmt{CreateRangeStmt: v}
-			d.wrote++
-			return err
-		case 207:
-			v, err := d.decodeAlterEnumStmt(f.child)
-			m.Node = &pg.Node_AlterEnumStmt{AlterEnumStmt: v}
-			d.wrote++
-			return err
-		case 208:
-			v, err := d.decodeViewStmt(f.child)
-			m.Node = &pg.Node_ViewStmt{ViewStmt: v}
-			d.wrote++
-			return err
-		case 209:
-			v, err := d.decodeLoadStmt(f.child)
-			m.Node = &pg.Node_LoadStmt{LoadStmt: v}
-			d.wrote++
-			return err
-		case 210:
-			v, err := d.decodeCreatedbStmt(f.child)
-			m.Node = &pg.Node_CreatedbStmt{CreatedbStmt: v}
-			d.wrote++
-			return err
-		case 211:
-			v, err := d.decodeAlterDatabaseStmt(f.child)
-			m.Node = &pg.Node_AlterDatabaseStmt{AlterDatabaseStmt: v}
-			d.wrote++
-			return err
-		case 212:
-			v, err := d.decodeAlterDatabaseRefreshCollStmt(f.child)
-			m.Node = &pg.Node_AlterDatabaseRefreshCollStmt{AlterDatabaseRefreshCollStmt: v}
-			d.wrote++
-			return err
-		case 213:
-			v, err := d.decodeAlterDatabaseSetStmt(f.child)
-			m.Node = &pg.Node_AlterDatabaseSetStmt{AlterDatabaseSetStmt: v}
-			d.wrote++
-			return err
-		case 214:
-			v, err := d.decodeDropdbStmt(f.child)
-			m.Node = &pg.Node_DropdbStmt{DropdbStmt: v}
-			d.wrote++
-			return err
-		case 215:
-			v, err := d.decodeAlterSystemStmt(f.child)
-			m.Node = &pg.Node_AlterSystemStmt{AlterSystemStmt: v}
-			d.wrote++
-			return err
-		case 216:
-			v, err := d.decodeClusterStmt(f.child)
-			m.Node = &pg.Node_ClusterStmt{ClusterStmt: v}
-			d.wrote++
-			return err
-		case 217:
-			v, err := d.decodeVacuumStmt(f.child)
-			m.Node = &pg.Node_VacuumStmt{VacuumStmt: v}
-			d.wrote++
-			return err
-		case 218:
-			v, err := d.decodeVacuumRelation(f.child)
-			m.Node = &pg.Node_VacuumRelation{VacuumRelation: v}
-			d.wrote++
-			return err
-		case 219:
-			v, err := d.decodeExplainStmt(f.child)
-			m.Node = &pg.Node_ExplainStmt{ExplainStmt: v}
-			d.wrote++
-			return err
-		case 220:
-			v, err := d.decodeCreateTableAsStmt(f.child)
-			m.Node = &pg.Node_CreateTableAsStmt{CreateTableAsStmt: v}
-			d.wrote++
-			return err
-		case 221:
-			v, err := d.decodeRefreshMatViewStmt(f.child)
-			m.Node = &pg.Node_RefreshMatViewStmt{RefreshMatViewStmt: v}
-			d.wrote++
-			return err
-		case 222:
-			v, err := d.decodeCheckPointStmt(f.child)
-			m.Node = &pg.Node_CheckPointStmt{CheckPointStmt: v}
-			d.wrote++
-			return err
-		case 223:
-			v, err := d.decodeDiscardStmt(f.child)
-			m.Node = &pg.Node_DiscardStmt{DiscardStmt: v}
-			d.wrote++
-			return err
-		case 224:
-			v, err := d.decodeLockStmt(f.child)
-			m.Node = &pg.Node_LockStmt{LockStmt: v}
-			d.wrote++
-			return err
-		case 225:
-			v, err := d.decodeConstraintsSetStmt(f.child)
-			m.Node = &pg.Node_ConstraintsSetStmt{ConstraintsSetStmt: v}
-			d.wrote++
-			return err
-		case 226:
-			v, err := d.decodeReindexStmt(f.child)
-			m.Node = &pg.Node_ReindexStmt{ReindexStmt: v}
-			d.wrote++
-			return err
-		case 227:
-			v, err := d.decodeCreateConversionStmt(f.child)
-			m.Node = &pg.Node_CreateConversionStmt{CreateConversionStmt: v}
-			d.wrote++
-			return err
-		case 228:
-			v, err := d.decodeCreateCastStmt(f.child)
-			m.Node = &pg.Node_CreateCastStmt{CreateCastStmt: v}
-			d.wrote++
-			return err
-		case 229:
-			v, err := d.decodeCreateTransformStmt(f.child)
-			m.Node = &pg.Node_CreateTransformStmt{CreateTransformStmt: v}
-			d.wrote++
-			return err
-		case 230:
-			v, err := d.decodePrepareStmt(f.child)
-			m.Node = &pg.Node_PrepareStmt{PrepareStmt: v}
-			d.wrote++
-			return err
-		case 231:
-			v, err := d.decodeExecuteStmt(f.child)
-			m.Node = &pg.Node_ExecuteStmt{ExecuteStmt: v}
-			d.wrote++
-			return err
-		case 232:
-			v, err := d.decodeDeallocateStmt(f.child)
-			m.Node = &pg.Node_DeallocateStmt{DeallocateStmt: v}
-			d.wrote++
-			return err
-		case 233:
-			v, err := d.decodeDropOwnedStmt(f.child)
-			m.Node = &pg.Node_DropOwnedStmt{DropOwnedStmt: v}
-			d.wrote++
-			return err
-		case 234:
-			v, err := d.decodeReassignOwnedStmt(f.child)
-			m.Node = &pg.Node_ReassignOwnedStmt{ReassignOwnedStmt: v}
-			d.wrote++
-			return err
-		case 235:
-			v, err := d.decodeAlterTSDictionaryStmt(f.child)
-			m.Node = &pg.Node_AlterTsdictionaryStmt{AlterTsdictionaryStmt: v}
-			d.wrote++
-			return err
-		case 236:
-			v, err := d.decodeAlterTSConfigurationStmt(f.child)
-			m.Node = &pg.Node_AlterTsconfigurationStmt{AlterTsconfigurationStmt: v}
-			d.wrote++
-			return err
-		case 237:
-			v, err := d.decodePublicationTable(f.child)
-			m.Node = &pg.Node_PublicationTable{PublicationTable: v}
-			d.wrote++
-			return err
-		case 238:
-			v, err := d.decodePublicationObjSpec(f.child)
-			m.Node = &pg.Node_PublicationObjSpec{PublicationObjSpec: v}
-			d.wrote++
-			return err
-		case 239:
-			v, err := d.decodeCreatePublicationStmt(f.child)
-			m.Node = &pg.Node_CreatePublicationStmt{CreatePublicationStmt: v}
-			d.wrote++
-			return err
-		case 240:
-			v, err := d.decodeAlterPublicationStmt(f.child)
-			m.Node = &pg.Node_AlterPublicationStmt{AlterPublicationStmt: v}
-			d.wrote++
-			return err
-		case 241:
-			v, err := d.decodeCreateSubscriptionStmt(f.child)
-			m.Node = &pg.Node_CreateSubscriptionStmt{CreateSubscriptionStmt: v}
-			d.wrote++
-			return err
-		case 242:
-			v, err := d.decodeAlterSubscriptionStmt(f.child)
-			m.Node = &pg.Node_AlterSubscriptionStmt{AlterSubscriptionStmt: v}
-			d.wrote++
-			return err
-		case 243:
-			v, err := d.decodeDropSubscriptionStmt(f.child)
-			m.Node = &pg.Node_DropSubscriptionStmt{DropSubscriptionStmt: v}
-			d.wrote++
-			return err
-		case 244:
+		switch key {
+		case "Alias":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Alias
+				m pg.Alias
+			}{}
+			a.w.Alias = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlias(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeVar":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeVar
+				m pg.RangeVar
+			}{}
+			a.w.RangeVar = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeVar(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TableFunc":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TableFunc
+				m pg.TableFunc
+			}{}
+			a.w.TableFunc = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTableFunc(f.child, &a.m)
+			d.wrote++
+			return err
+		case "IntoClause":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_IntoClause
+				m pg.IntoClause
+			}{}
+			a.w.IntoClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillIntoClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "Var":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Var
+				m pg.Var
+			}{}
+			a.w.Var = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillVar(f.child, &a.m)
+			d.wrote++
+			return err
+		case "Param":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Param
+				m pg.Param
+			}{}
+			a.w.Param = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillParam(f.child, &a.m)
+			d.wrote++
+			return err
+		case "Aggref":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Aggref
+				m pg.Aggref
+			}{}
+			a.w.Aggref = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAggref(f.child, &a.m)
+			d.wrote++
+			return err
+		case "GroupingFunc":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_GroupingFunc
+				m pg.GroupingFunc
+			}{}
+			a.w.GroupingFunc = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillGroupingFunc(f.child, &a.m)
+			d.wrote++
+			return err
+		case "WindowFunc":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_WindowFunc
+				m pg.WindowFunc
+			}{}
+			a.w.WindowFunc = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillWindowFunc(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SubscriptingRef":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SubscriptingRef
+				m pg.SubscriptingRef
+			}{}
+			a.w.SubscriptingRef = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSubscriptingRef(f.child, &a.m)
+			d.wrote++
+			return err
+		case "FuncExpr":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_FuncExpr
+				m pg.FuncExpr
+			}{}
+			a.w.FuncExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillFuncExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "NamedArgExpr":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_NamedArgExpr
+				m pg.NamedArgExpr
+			}{}
+			a.w.NamedArgExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillNamedArgExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "OpExpr":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_OpExpr
+				m pg.OpExpr
+			}{}
+			a.w.OpExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillOpExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DistinctExpr":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DistinctExpr
+				m pg.DistinctExpr
+			}{}
+			a.w.DistinctExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDistinctExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "NullIfExpr":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_NullIfExpr
+				m pg.NullIfExpr
+			}{}
+			a.w.NullIfExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillNullIfExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ScalarArrayOpExpr":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ScalarArrayOpExpr
+				m pg.ScalarArrayOpExpr
+			}{}
+			a.w.ScalarArrayOpExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillScalarArrayOpExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "BoolExpr":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_BoolExpr
+				m pg.BoolExpr
+			}{}
+			a.w.BoolExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillBoolExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SubLink":
+			f := t.byNum[18]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SubLink
+				m pg.SubLink
+			}{}
+			a.w.SubLink = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSubLink(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SubPlan":
+			f := t.byNum[19]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SubPlan
+				m pg.SubPlan
+			}{}
+			a.w.SubPlan = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSubPlan(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlternativeSubPlan":
+			f := t.byNum[20]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlternativeSubPlan
+				m pg.AlternativeSubPlan
+			}{}
+			a.w.AlternativeSubPlan = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlternativeSubPlan(f.child, &a.m)
+			d.wrote++
+			return err
+		case "FieldSelect":
+			f := t.byNum[21]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_FieldSelect
+				m pg.FieldSelect
+			}{}
+			a.w.FieldSelect = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillFieldSelect(f.child, &a.m)
+			d.wrote++
+			return err
+		case "FieldStore":
+			f := t.byNum[22]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_FieldStore
+				m pg.FieldStore
+			}{}
+			a.w.FieldStore = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillFieldStore(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RelabelType":
+			f := t.byNum[23]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RelabelType
+				m pg.RelabelType
+			}{}
+			a.w.RelabelType = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRelabelType(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CoerceViaIO":
+			f := t.byNum[24]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CoerceViaIo
+				m pg.CoerceViaIO
+			}{}
+			a.w.CoerceViaIo = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCoerceViaIO(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ArrayCoerceExpr":
+			f := t.byNum[25]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ArrayCoerceExpr
+				m pg.ArrayCoerceExpr
+			}{}
+			a.w.ArrayCoerceExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillArrayCoerceExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ConvertRowtypeExpr":
+			f := t.byNum[26]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ConvertRowtypeExpr
+				m pg.ConvertRowtypeExpr
+			}{}
+			a.w.ConvertRowtypeExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillConvertRowtypeExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CollateExpr":
+			f := t.byNum[27]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CollateExpr
+				m pg.CollateExpr
+			}{}
+			a.w.CollateExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCollateExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CaseExpr":
+			f := t.byNum[28]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CaseExpr
+				m pg.CaseExpr
+			}{}
+			a.w.CaseExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCaseExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CaseWhen":
+			f := t.byNum[29]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CaseWhen
+				m pg.CaseWhen
+			}{}
+			a.w.CaseWhen = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCaseWhen(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CaseTestExpr":
+			f := t.byNum[30]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CaseTestExpr
+				m pg.CaseTestExpr
+			}{}
+			a.w.CaseTestExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCaseTestExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ArrayExpr":
+			f := t.byNum[31]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ArrayExpr
+				m pg.ArrayExpr
+			}{}
+			a.w.ArrayExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillArrayExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RowExpr":
+			f := t.byNum[32]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RowExpr
+				m pg.RowExpr
+			}{}
+			a.w.RowExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRowExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RowCompareExpr":
+			f := t.byNum[33]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RowCompareExpr
+				m pg.RowCompareExpr
+			}{}
+			a.w.RowCompareExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRowCompareExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CoalesceExpr":
+			f := t.byNum[34]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CoalesceExpr
+				m pg.CoalesceExpr
+			}{}
+			a.w.CoalesceExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCoalesceExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "MinMaxExpr":
+			f := t.byNum[35]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_MinMaxExpr
+				m pg.MinMaxExpr
+			}{}
+			a.w.MinMaxExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillMinMaxExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SQLValueFunction":
+			f := t.byNum[36]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SqlvalueFunction
+				m pg.SQLValueFunction
+			}{}
+			a.w.SqlvalueFunction = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSQLValueFunction(f.child, &a.m)
+			d.wrote++
+			return err
+		case "XmlExpr":
+			f := t.byNum[37]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_XmlExpr
+				m pg.XmlExpr
+			}{}
+			a.w.XmlExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillXmlExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonFormat":
+			f := t.byNum[38]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonFormat
+				m pg.JsonFormat
+			}{}
+			a.w.JsonFormat = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonFormat(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonReturning":
+			f := t.byNum[39]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonReturning
+				m pg.JsonReturning
+			}{}
+			a.w.JsonReturning = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonReturning(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonValueExpr":
+			f := t.byNum[40]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonValueExpr
+				m pg.JsonValueExpr
+			}{}
+			a.w.JsonValueExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonValueExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonConstructorExpr":
+			f := t.byNum[41]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonConstructorExpr
+				m pg.JsonConstructorExpr
+			}{}
+			a.w.JsonConstructorExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonConstructorExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonIsPredicate":
+			f := t.byNum[42]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonIsPredicate
+				m pg.JsonIsPredicate
+			}{}
+			a.w.JsonIsPredicate = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonIsPredicate(f.child, &a.m)
+			d.wrote++
+			return err
+		case "NullTest":
+			f := t.byNum[43]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_NullTest
+				m pg.NullTest
+			}{}
+			a.w.NullTest = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillNullTest(f.child, &a.m)
+			d.wrote++
+			return err
+		case "BooleanTest":
+			f := t.byNum[44]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_BooleanTest
+				m pg.BooleanTest
+			}{}
+			a.w.BooleanTest = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillBooleanTest(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CoerceToDomain":
+			f := t.byNum[45]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CoerceToDomain
+				m pg.CoerceToDomain
+			}{}
+			a.w.CoerceToDomain = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCoerceToDomain(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CoerceToDomainValue":
+			f := t.byNum[46]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CoerceToDomainValue
+				m pg.CoerceToDomainValue
+			}{}
+			a.w.CoerceToDomainValue = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCoerceToDomainValue(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SetToDefault":
+			f := t.byNum[47]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SetToDefault
+				m pg.SetToDefault
+			}{}
+			a.w.SetToDefault = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSetToDefault(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CurrentOfExpr":
+			f := t.byNum[48]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CurrentOfExpr
+				m pg.CurrentOfExpr
+			}{}
+			a.w.CurrentOfExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCurrentOfExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "NextValueExpr":
+			f := t.byNum[49]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_NextValueExpr
+				m pg.NextValueExpr
+			}{}
+			a.w.NextValueExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillNextValueExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "InferenceElem":
+			f := t.byNum[50]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_InferenceElem
+				m pg.InferenceElem
+			}{}
+			a.w.InferenceElem = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillInferenceElem(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TargetEntry":
+			f := t.byNum[51]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TargetEntry
+				m pg.TargetEntry
+			}{}
+			a.w.TargetEntry = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTargetEntry(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeTblRef":
+			f := t.byNum[52]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeTblRef
+				m pg.RangeTblRef
+			}{}
+			a.w.RangeTblRef = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeTblRef(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JoinExpr":
+			f := t.byNum[53]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JoinExpr
+				m pg.JoinExpr
+			}{}
+			a.w.JoinExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJoinExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "FromExpr":
+			f := t.byNum[54]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_FromExpr
+				m pg.FromExpr
+			}{}
+			a.w.FromExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillFromExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "OnConflictExpr":
+			f := t.byNum[55]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_OnConflictExpr
+				m pg.OnConflictExpr
+			}{}
+			a.w.OnConflictExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillOnConflictExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "Query":
+			f := t.byNum[56]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Query
+				m pg.Query
+			}{}
+			a.w.Query = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillQuery(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TypeName":
+			f := t.byNum[57]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TypeName
+				m pg.TypeName
+			}{}
+			a.w.TypeName = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTypeName(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ColumnRef":
+			f := t.byNum[58]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ColumnRef
+				m pg.ColumnRef
+			}{}
+			a.w.ColumnRef = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillColumnRef(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ParamRef":
+			f := t.byNum[59]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ParamRef
+				m pg.ParamRef
+			}{}
+			a.w.ParamRef = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillParamRef(f.child, &a.m)
+			d.wrote++
+			return err
+		case "A_Expr":
+			f := t.byNum[60]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AExpr
+				m pg.A_Expr
+			}{}
+			a.w.AExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillA_Expr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TypeCast":
+			f := t.byNum[61]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TypeCast
+				m pg.TypeCast
+			}{}
+			a.w.TypeCast = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTypeCast(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CollateClause":
+			f := t.byNum[62]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CollateClause
+				m pg.CollateClause
+			}{}
+			a.w.CollateClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCollateClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RoleSpec":
+			f := t.byNum[63]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RoleSpec
+				m pg.RoleSpec
+			}{}
+			a.w.RoleSpec = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRoleSpec(f.child, &a.m)
+			d.wrote++
+			return err
+		case "FuncCall":
+			f := t.byNum[64]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_FuncCall
+				m pg.FuncCall
+			}{}
+			a.w.FuncCall = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillFuncCall(f.child, &a.m)
+			d.wrote++
+			return err
+		case "A_Star":
+			f := t.byNum[65]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AStar
+				m pg.A_Star
+			}{}
+			a.w.AStar = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillA_Star(f.child, &a.m)
+			d.wrote++
+			return err
+		case "A_Indices":
+			f := t.byNum[66]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AIndices
+				m pg.A_Indices
+			}{}
+			a.w.AIndices = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillA_Indices(f.child, &a.m)
+			d.wrote++
+			return err
+		case "A_Indirection":
+			f := t.byNum[67]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AIndirection
+				m pg.A_Indirection
+			}{}
+			a.w.AIndirection = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillA_Indirection(f.child, &a.m)
+			d.wrote++
+			return err
+		case "A_ArrayExpr":
+			f := t.byNum[68]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AArrayExpr
+				m pg.A_ArrayExpr
+			}{}
+			a.w.AArrayExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillA_ArrayExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ResTarget":
+			f := t.byNum[69]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ResTarget
+				m pg.ResTarget
+			}{}
+			a.w.ResTarget = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillResTarget(f.child, &a.m)
+			d.wrote++
+			return err
+		case "MultiAssignRef":
+			f := t.byNum[70]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_MultiAssignRef
+				m pg.MultiAssignRef
+			}{}
+			a.w.MultiAssignRef = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillMultiAssignRef(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SortBy":
+			f := t.byNum[71]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SortBy
+				m pg.SortBy
+			}{}
+			a.w.SortBy = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSortBy(f.child, &a.m)
+			d.wrote++
+			return err
+		case "WindowDef":
+			f := t.byNum[72]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_WindowDef
+				m pg.WindowDef
+			}{}
+			a.w.WindowDef = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillWindowDef(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeSubselect":
+			f := t.byNum[73]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeSubselect
+				m pg.RangeSubselect
+			}{}
+			a.w.RangeSubselect = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeSubselect(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeFunction":
+			f := t.byNum[74]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeFunction
+				m pg.RangeFunction
+			}{}
+			a.w.RangeFunction = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeFunction(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeTableFunc":
+			f := t.byNum[75]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeTableFunc
+				m pg.RangeTableFunc
+			}{}
+			a.w.RangeTableFunc = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeTableFunc(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeTableFuncCol":
+			f := t.byNum[76]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeTableFuncCol
+				m pg.RangeTableFuncCol
+			}{}
+			a.w.RangeTableFuncCol = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeTableFuncCol(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeTableSample":
+			f := t.byNum[77]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeTableSample
+				m pg.RangeTableSample
+			}{}
+			a.w.RangeTableSample = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeTableSample(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ColumnDef":
+			f := t.byNum[78]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ColumnDef
+				m pg.ColumnDef
+			}{}
+			a.w.ColumnDef = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillColumnDef(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TableLikeClause":
+			f := t.byNum[79]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TableLikeClause
+				m pg.TableLikeClause
+			}{}
+			a.w.TableLikeClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTableLikeClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "IndexElem":
+			f := t.byNum[80]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_IndexElem
+				m pg.IndexElem
+			}{}
+			a.w.IndexElem = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillIndexElem(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DefElem":
+			f := t.byNum[81]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DefElem
+				m pg.DefElem
+			}{}
+			a.w.DefElem = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDefElem(f.child, &a.m)
+			d.wrote++
+			return err
+		case "LockingClause":
+			f := t.byNum[82]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_LockingClause
+				m pg.LockingClause
+			}{}
+			a.w.LockingClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillLockingClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "XmlSerialize":
+			f := t.byNum[83]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_XmlSerialize
+				m pg.XmlSerialize
+			}{}
+			a.w.XmlSerialize = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillXmlSerialize(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PartitionElem":
+			f := t.byNum[84]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PartitionElem
+				m pg.PartitionElem
+			}{}
+			a.w.PartitionElem = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPartitionElem(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PartitionSpec":
+			f := t.byNum[85]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PartitionSpec
+				m pg.PartitionSpec
+			}{}
+			a.w.PartitionSpec = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPartitionSpec(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PartitionBoundSpec":
+			f := t.byNum[86]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PartitionBoundSpec
+				m pg.PartitionBoundSpec
+			}{}
+			a.w.PartitionBoundSpec = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPartitionBoundSpec(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PartitionRangeDatum":
+			f := t.byNum[87]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PartitionRangeDatum
+				m pg.PartitionRangeDatum
+			}{}
+			a.w.PartitionRangeDatum = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPartitionRangeDatum(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PartitionCmd":
+			f := t.byNum[88]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PartitionCmd
+				m pg.PartitionCmd
+			}{}
+			a.w.PartitionCmd = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPartitionCmd(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeTblEntry":
+			f := t.byNum[89]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeTblEntry
+				m pg.RangeTblEntry
+			}{}
+			a.w.RangeTblEntry = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeTblEntry(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RTEPermissionInfo":
+			f := t.byNum[90]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RtepermissionInfo
+				m pg.RTEPermissionInfo
+			}{}
+			a.w.RtepermissionInfo = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRTEPermissionInfo(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RangeTblFunction":
+			f := t.byNum[91]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RangeTblFunction
+				m pg.RangeTblFunction
+			}{}
+			a.w.RangeTblFunction = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRangeTblFunction(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TableSampleClause":
+			f := t.byNum[92]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TableSampleClause
+				m pg.TableSampleClause
+			}{}
+			a.w.TableSampleClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTableSampleClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "WithCheckOption":
+			f := t.byNum[93]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_WithCheckOption
+				m pg.WithCheckOption
+			}{}
+			a.w.WithCheckOption = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillWithCheckOption(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SortGroupClause":
+			f := t.byNum[94]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SortGroupClause
+				m pg.SortGroupClause
+			}{}
+			a.w.SortGroupClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSortGroupClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "GroupingSet":
+			f := t.byNum[95]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_GroupingSet
+				m pg.GroupingSet
+			}{}
+			a.w.GroupingSet = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillGroupingSet(f.child, &a.m)
+			d.wrote++
+			return err
+		case "WindowClause":
+			f := t.byNum[96]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_WindowClause
+				m pg.WindowClause
+			}{}
+			a.w.WindowClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillWindowClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RowMarkClause":
+			f := t.byNum[97]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RowMarkClause
+				m pg.RowMarkClause
+			}{}
+			a.w.RowMarkClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRowMarkClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "WithClause":
+			f := t.byNum[98]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_WithClause
+				m pg.WithClause
+			}{}
+			a.w.WithClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillWithClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "InferClause":
+			f := t.byNum[99]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_InferClause
+				m pg.InferClause
+			}{}
+			a.w.InferClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillInferClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "OnConflictClause":
+			f := t.byNum[100]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_OnConflictClause
+				m pg.OnConflictClause
+			}{}
+			a.w.OnConflictClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillOnConflictClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CTESearchClause":
+			f := t.byNum[101]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CtesearchClause
+				m pg.CTESearchClause
+			}{}
+			a.w.CtesearchClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCTESearchClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CTECycleClause":
+			f := t.byNum[102]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CtecycleClause
+				m pg.CTECycleClause
+			}{}
+			a.w.CtecycleClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCTECycleClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CommonTableExpr":
+			f := t.byNum[103]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CommonTableExpr
+				m pg.CommonTableExpr
+			}{}
+			a.w.CommonTableExpr = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCommonTableExpr(f.child, &a.m)
+			d.wrote++
+			return err
+		case "MergeWhenClause":
+			f := t.byNum[104]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_MergeWhenClause
+				m pg.MergeWhenClause
+			}{}
+			a.w.MergeWhenClause = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillMergeWhenClause(f.child, &a.m)
+			d.wrote++
+			return err
+		case "MergeAction":
+			f := t.byNum[105]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_MergeAction
+				m pg.MergeAction
+			}{}
+			a.w.MergeAction = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillMergeAction(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TriggerTransition":
+			f := t.byNum[106]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TriggerTransition
+				m pg.TriggerTransition
+			}{}
+			a.w.TriggerTransition = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTriggerTransition(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonOutput":
+			f := t.byNum[107]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonOutput
+				m pg.JsonOutput
+			}{}
+			a.w.JsonOutput = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonOutput(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonKeyValue":
+			f := t.byNum[108]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonKeyValue
+				m pg.JsonKeyValue
+			}{}
+			a.w.JsonKeyValue = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonKeyValue(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonObjectConstructor":
+			f := t.byNum[109]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonObjectConstructor
+				m pg.JsonObjectConstructor
+			}{}
+			a.w.JsonObjectConstructor = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonObjectConstructor(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonArrayConstructor":
+			f := t.byNum[110]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonArrayConstructor
+				m pg.JsonArrayConstructor
+			}{}
+			a.w.JsonArrayConstructor = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonArrayConstructor(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonArrayQueryConstructor":
+			f := t.byNum[111]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonArrayQueryConstructor
+				m pg.JsonArrayQueryConstructor
+			}{}
+			a.w.JsonArrayQueryConstructor = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonArrayQueryConstructor(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonAggConstructor":
+			f := t.byNum[112]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonAggConstructor
+				m pg.JsonAggConstructor
+			}{}
+			a.w.JsonAggConstructor = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonAggConstructor(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonObjectAgg":
+			f := t.byNum[113]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonObjectAgg
+				m pg.JsonObjectAgg
+			}{}
+			a.w.JsonObjectAgg = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonObjectAgg(f.child, &a.m)
+			d.wrote++
+			return err
+		case "JsonArrayAgg":
+			f := t.byNum[114]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_JsonArrayAgg
+				m pg.JsonArrayAgg
+			}{}
+			a.w.JsonArrayAgg = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillJsonArrayAgg(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RawStmt":
+			f := t.byNum[115]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RawStmt
+				m pg.RawStmt
+			}{}
+			a.w.RawStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRawStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "InsertStmt":
+			f := t.byNum[116]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_InsertStmt
+				m pg.InsertStmt
+			}{}
+			a.w.InsertStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillInsertStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DeleteStmt":
+			f := t.byNum[117]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DeleteStmt
+				m pg.DeleteStmt
+			}{}
+			a.w.DeleteStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDeleteStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "UpdateStmt":
+			f := t.byNum[118]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_UpdateStmt
+				m pg.UpdateStmt
+			}{}
+			a.w.UpdateStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillUpdateStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "MergeStmt":
+			f := t.byNum[119]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_MergeStmt
+				m pg.MergeStmt
+			}{}
+			a.w.MergeStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillMergeStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SelectStmt":
+			f := t.byNum[120]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SelectStmt
+				m pg.SelectStmt
+			}{}
+			a.w.SelectStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSelectStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SetOperationStmt":
+			f := t.byNum[121]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SetOperationStmt
+				m pg.SetOperationStmt
+			}{}
+			a.w.SetOperationStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSetOperationStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ReturnStmt":
+			f := t.byNum[122]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ReturnStmt
+				m pg.ReturnStmt
+			}{}
+			a.w.ReturnStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillReturnStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PLAssignStmt":
+			f := t.byNum[123]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PlassignStmt
+				m pg.PLAssignStmt
+			}{}
+			a.w.PlassignStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPLAssignStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateSchemaStmt":
+			f := t.byNum[124]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateSchemaStmt
+				m pg.CreateSchemaStmt
+			}{}
+			a.w.CreateSchemaStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateSchemaStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterTableStmt":
+			f := t.byNum[125]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterTableStmt
+				m pg.AlterTableStmt
+			}{}
+			a.w.AlterTableStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterTableStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ReplicaIdentityStmt":
+			f := t.byNum[126]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ReplicaIdentityStmt
+				m pg.ReplicaIdentityStmt
+			}{}
+			a.w.ReplicaIdentityStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillReplicaIdentityStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterTableCmd":
+			f := t.byNum[127]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterTableCmd
+				m pg.AlterTableCmd
+			}{}
+			a.w.AlterTableCmd = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterTableCmd(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterCollationStmt":
+			f := t.byNum[128]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterCollationStmt
+				m pg.AlterCollationStmt
+			}{}
+			a.w.AlterCollationStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterCollationStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterDomainStmt":
+			f := t.byNum[129]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterDomainStmt
+				m pg.AlterDomainStmt
+			}{}
+			a.w.AlterDomainStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterDomainStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "GrantStmt":
+			f := t.byNum[130]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_GrantStmt
+				m pg.GrantStmt
+			}{}
+			a.w.GrantStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillGrantStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ObjectWithArgs":
+			f := t.byNum[131]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ObjectWithArgs
+				m pg.ObjectWithArgs
+			}{}
+			a.w.ObjectWithArgs = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillObjectWithArgs(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AccessPriv":
+			f := t.byNum[132]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AccessPriv
+				m pg.AccessPriv
+			}{}
+			a.w.AccessPriv = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAccessPriv(f.child, &a.m)
+			d.wrote++
+			return err
+		case "GrantRoleStmt":
+			f := t.byNum[133]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_GrantRoleStmt
+				m pg.GrantRoleStmt
+			}{}
+			a.w.GrantRoleStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillGrantRoleStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterDefaultPrivilegesStmt":
+			f := t.byNum[134]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterDefaultPrivilegesStmt
+				m pg.AlterDefaultPrivilegesStmt
+			}{}
+			a.w.AlterDefaultPrivilegesStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterDefaultPrivilegesStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CopyStmt":
+			f := t.byNum[135]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CopyStmt
+				m pg.CopyStmt
+			}{}
+			a.w.CopyStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCopyStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "VariableSetStmt":
+			f := t.byNum[136]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_VariableSetStmt
+				m pg.VariableSetStmt
+			}{}
+			a.w.VariableSetStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillVariableSetStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "VariableShowStmt":
+			f := t.byNum[137]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_VariableShowStmt
+				m pg.VariableShowStmt
+			}{}
+			a.w.VariableShowStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillVariableShowStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateStmt":
+			f := t.byNum[138]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateStmt
+				m pg.CreateStmt
+			}{}
+			a.w.CreateStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "Constraint":
+			f := t.byNum[139]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Constraint
+				m pg.Constraint
+			}{}
+			a.w.Constraint = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillConstraint(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateTableSpaceStmt":
+			f := t.byNum[140]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateTableSpaceStmt
+				m pg.CreateTableSpaceStmt
+			}{}
+			a.w.CreateTableSpaceStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateTableSpaceStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DropTableSpaceStmt":
+			f := t.byNum[141]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DropTableSpaceStmt
+				m pg.DropTableSpaceStmt
+			}{}
+			a.w.DropTableSpaceStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDropTableSpaceStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterTableSpaceOptionsStmt":
+			f := t.byNum[142]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterTableSpaceOptionsStmt
+				m pg.AlterTableSpaceOptionsStmt
+			}{}
+			a.w.AlterTableSpaceOptionsStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterTableSpaceOptionsStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterTableMoveAllStmt":
+			f := t.byNum[143]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterTableMoveAllStmt
+				m pg.AlterTableMoveAllStmt
+			}{}
+			a.w.AlterTableMoveAllStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterTableMoveAllStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateExtensionStmt":
+			f := t.byNum[144]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateExtensionStmt
+				m pg.CreateExtensionStmt
+			}{}
+			a.w.CreateExtensionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateExtensionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterExtensionStmt":
+			f := t.byNum[145]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterExtensionStmt
+				m pg.AlterExtensionStmt
+			}{}
+			a.w.AlterExtensionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterExtensionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterExtensionContentsStmt":
+			f := t.byNum[146]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterExtensionContentsStmt
+				m pg.AlterExtensionContentsStmt
+			}{}
+			a.w.AlterExtensionContentsStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterExtensionContentsStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateFdwStmt":
+			f := t.byNum[147]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateFdwStmt
+				m pg.CreateFdwStmt
+			}{}
+			a.w.CreateFdwStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateFdwStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterFdwStmt":
+			f := t.byNum[148]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterFdwStmt
+				m pg.AlterFdwStmt
+			}{}
+			a.w.AlterFdwStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterFdwStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateForeignServerStmt":
+			f := t.byNum[149]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateForeignServerStmt
+				m pg.CreateForeignServerStmt
+			}{}
+			a.w.CreateForeignServerStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateForeignServerStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterForeignServerStmt":
+			f := t.byNum[150]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterForeignServerStmt
+				m pg.AlterForeignServerStmt
+			}{}
+			a.w.AlterForeignServerStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterForeignServerStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateForeignTableStmt":
+			f := t.byNum[151]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateForeignTableStmt
+				m pg.CreateForeignTableStmt
+			}{}
+			a.w.CreateForeignTableStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateForeignTableStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateUserMappingStmt":
+			f := t.byNum[152]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateUserMappingStmt
+				m pg.CreateUserMappingStmt
+			}{}
+			a.w.CreateUserMappingStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateUserMappingStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterUserMappingStmt":
+			f := t.byNum[153]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterUserMappingStmt
+				m pg.AlterUserMappingStmt
+			}{}
+			a.w.AlterUserMappingStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterUserMappingStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DropUserMappingStmt":
+			f := t.byNum[154]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DropUserMappingStmt
+				m pg.DropUserMappingStmt
+			}{}
+			a.w.DropUserMappingStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDropUserMappingStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ImportForeignSchemaStmt":
+			f := t.byNum[155]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ImportForeignSchemaStmt
+				m pg.ImportForeignSchemaStmt
+			}{}
+			a.w.ImportForeignSchemaStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillImportForeignSchemaStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreatePolicyStmt":
+			f := t.byNum[156]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreatePolicyStmt
+				m pg.CreatePolicyStmt
+			}{}
+			a.w.CreatePolicyStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreatePolicyStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterPolicyStmt":
+			f := t.byNum[157]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterPolicyStmt
+				m pg.AlterPolicyStmt
+			}{}
+			a.w.AlterPolicyStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterPolicyStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateAmStmt":
+			f := t.byNum[158]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateAmStmt
+				m pg.CreateAmStmt
+			}{}
+			a.w.CreateAmStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateAmStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateTrigStmt":
+			f := t.byNum[159]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateTrigStmt
+				m pg.CreateTrigStmt
+			}{}
+			a.w.CreateTrigStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateTrigStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateEventTrigStmt":
+			f := t.byNum[160]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateEventTrigStmt
+				m pg.CreateEventTrigStmt
+			}{}
+			a.w.CreateEventTrigStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateEventTrigStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterEventTrigStmt":
+			f := t.byNum[161]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterEventTrigStmt
+				m pg.AlterEventTrigStmt
+			}{}
+			a.w.AlterEventTrigStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterEventTrigStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreatePLangStmt":
+			f := t.byNum[162]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreatePlangStmt
+				m pg.CreatePLangStmt
+			}{}
+			a.w.CreatePlangStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreatePLangStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateRoleStmt":
+			f := t.byNum[163]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateRoleStmt
+				m pg.CreateRoleStmt
+			}{}
+			a.w.CreateRoleStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateRoleStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterRoleStmt":
+			f := t.byNum[164]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterRoleStmt
+				m pg.AlterRoleStmt
+			}{}
+			a.w.AlterRoleStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterRoleStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterRoleSetStmt":
+			f := t.byNum[165]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterRoleSetStmt
+				m pg.AlterRoleSetStmt
+			}{}
+			a.w.AlterRoleSetStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterRoleSetStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DropRoleStmt":
+			f := t.byNum[166]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DropRoleStmt
+				m pg.DropRoleStmt
+			}{}
+			a.w.DropRoleStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDropRoleStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateSeqStmt":
+			f := t.byNum[167]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateSeqStmt
+				m pg.CreateSeqStmt
+			}{}
+			a.w.CreateSeqStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateSeqStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterSeqStmt":
+			f := t.byNum[168]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterSeqStmt
+				m pg.AlterSeqStmt
+			}{}
+			a.w.AlterSeqStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterSeqStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DefineStmt":
+			f := t.byNum[169]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DefineStmt
+				m pg.DefineStmt
+			}{}
+			a.w.DefineStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDefineStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateDomainStmt":
+			f := t.byNum[170]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateDomainStmt
+				m pg.CreateDomainStmt
+			}{}
+			a.w.CreateDomainStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateDomainStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateOpClassStmt":
+			f := t.byNum[171]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateOpClassStmt
+				m pg.CreateOpClassStmt
+			}{}
+			a.w.CreateOpClassStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateOpClassStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateOpClassItem":
+			f := t.byNum[172]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateOpClassItem
+				m pg.CreateOpClassItem
+			}{}
+			a.w.CreateOpClassItem = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateOpClassItem(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateOpFamilyStmt":
+			f := t.byNum[173]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateOpFamilyStmt
+				m pg.CreateOpFamilyStmt
+			}{}
+			a.w.CreateOpFamilyStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateOpFamilyStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterOpFamilyStmt":
+			f := t.byNum[174]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterOpFamilyStmt
+				m pg.AlterOpFamilyStmt
+			}{}
+			a.w.AlterOpFamilyStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterOpFamilyStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DropStmt":
+			f := t.byNum[175]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DropStmt
+				m pg.DropStmt
+			}{}
+			a.w.DropStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDropStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TruncateStmt":
+			f := t.byNum[176]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TruncateStmt
+				m pg.TruncateStmt
+			}{}
+			a.w.TruncateStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTruncateStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CommentStmt":
+			f := t.byNum[177]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CommentStmt
+				m pg.CommentStmt
+			}{}
+			a.w.CommentStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCommentStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "SecLabelStmt":
+			f := t.byNum[178]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_SecLabelStmt
+				m pg.SecLabelStmt
+			}{}
+			a.w.SecLabelStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillSecLabelStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DeclareCursorStmt":
+			f := t.byNum[179]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DeclareCursorStmt
+				m pg.DeclareCursorStmt
+			}{}
+			a.w.DeclareCursorStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDeclareCursorStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ClosePortalStmt":
+			f := t.byNum[180]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ClosePortalStmt
+				m pg.ClosePortalStmt
+			}{}
+			a.w.ClosePortalStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillClosePortalStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "FetchStmt":
+			f := t.byNum[181]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_FetchStmt
+				m pg.FetchStmt
+			}{}
+			a.w.FetchStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillFetchStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "IndexStmt":
+			f := t.byNum[182]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_IndexStmt
+				m pg.IndexStmt
+			}{}
+			a.w.IndexStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillIndexStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateStatsStmt":
+			f := t.byNum[183]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateStatsStmt
+				m pg.CreateStatsStmt
+			}{}
+			a.w.CreateStatsStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateStatsStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "StatsElem":
+			f := t.byNum[184]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_StatsElem
+				m pg.StatsElem
+			}{}
+			a.w.StatsElem = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillStatsElem(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterStatsStmt":
+			f := t.byNum[185]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterStatsStmt
+				m pg.AlterStatsStmt
+			}{}
+			a.w.AlterStatsStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterStatsStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateFunctionStmt":
+			f := t.byNum[186]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateFunctionStmt
+				m pg.CreateFunctionStmt
+			}{}
+			a.w.CreateFunctionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateFunctionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "FunctionParameter":
+			f := t.byNum[187]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_FunctionParameter
+				m pg.FunctionParameter
+			}{}
+			a.w.FunctionParameter = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillFunctionParameter(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterFunctionStmt":
+			f := t.byNum[188]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterFunctionStmt
+				m pg.AlterFunctionStmt
+			}{}
+			a.w.AlterFunctionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterFunctionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DoStmt":
+			f := t.byNum[189]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DoStmt
+				m pg.DoStmt
+			}{}
+			a.w.DoStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDoStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "InlineCodeBlock":
+			f := t.byNum[190]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_InlineCodeBlock
+				m pg.InlineCodeBlock
+			}{}
+			a.w.InlineCodeBlock = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillInlineCodeBlock(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CallStmt":
+			f := t.byNum[191]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CallStmt
+				m pg.CallStmt
+			}{}
+			a.w.CallStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCallStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CallContext":
+			f := t.byNum[192]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CallContext
+				m pg.CallContext
+			}{}
+			a.w.CallContext = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCallContext(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RenameStmt":
+			f := t.byNum[193]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RenameStmt
+				m pg.RenameStmt
+			}{}
+			a.w.RenameStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRenameStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterObjectDependsStmt":
+			f := t.byNum[194]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterObjectDependsStmt
+				m pg.AlterObjectDependsStmt
+			}{}
+			a.w.AlterObjectDependsStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterObjectDependsStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterObjectSchemaStmt":
+			f := t.byNum[195]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterObjectSchemaStmt
+				m pg.AlterObjectSchemaStmt
+			}{}
+			a.w.AlterObjectSchemaStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterObjectSchemaStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterOwnerStmt":
+			f := t.byNum[196]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterOwnerStmt
+				m pg.AlterOwnerStmt
+			}{}
+			a.w.AlterOwnerStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterOwnerStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterOperatorStmt":
+			f := t.byNum[197]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterOperatorStmt
+				m pg.AlterOperatorStmt
+			}{}
+			a.w.AlterOperatorStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterOperatorStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterTypeStmt":
+			f := t.byNum[198]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterTypeStmt
+				m pg.AlterTypeStmt
+			}{}
+			a.w.AlterTypeStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterTypeStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RuleStmt":
+			f := t.byNum[199]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RuleStmt
+				m pg.RuleStmt
+			}{}
+			a.w.RuleStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRuleStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "NotifyStmt":
+			f := t.byNum[200]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_NotifyStmt
+				m pg.NotifyStmt
+			}{}
+			a.w.NotifyStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillNotifyStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ListenStmt":
+			f := t.byNum[201]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ListenStmt
+				m pg.ListenStmt
+			}{}
+			a.w.ListenStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillListenStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "UnlistenStmt":
+			f := t.byNum[202]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_UnlistenStmt
+				m pg.UnlistenStmt
+			}{}
+			a.w.UnlistenStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillUnlistenStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "TransactionStmt":
+			f := t.byNum[203]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_TransactionStmt
+				m pg.TransactionStmt
+			}{}
+			a.w.TransactionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillTransactionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CompositeTypeStmt":
+			f := t.byNum[204]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CompositeTypeStmt
+				m pg.CompositeTypeStmt
+			}{}
+			a.w.CompositeTypeStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCompositeTypeStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateEnumStmt":
+			f := t.byNum[205]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateEnumStmt
+				m pg.CreateEnumStmt
+			}{}
+			a.w.CreateEnumStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateEnumStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateRangeStmt":
+			f := t.byNum[206]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateRangeStmt
+				m pg.CreateRangeStmt
+			}{}
+			a.w.CreateRangeStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateRangeStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterEnumStmt":
+			f := t.byNum[207]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterEnumStmt
+				m pg.AlterEnumStmt
+			}{}
+			a.w.AlterEnumStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterEnumStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ViewStmt":
+			f := t.byNum[208]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ViewStmt
+				m pg.ViewStmt
+			}{}
+			a.w.ViewStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillViewStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "LoadStmt":
+			f := t.byNum[209]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_LoadStmt
+				m pg.LoadStmt
+			}{}
+			a.w.LoadStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillLoadStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreatedbStmt":
+			f := t.byNum[210]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreatedbStmt
+				m pg.CreatedbStmt
+			}{}
+			a.w.CreatedbStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreatedbStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterDatabaseStmt":
+			f := t.byNum[211]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterDatabaseStmt
+				m pg.AlterDatabaseStmt
+			}{}
+			a.w.AlterDatabaseStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterDatabaseStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterDatabaseRefreshCollStmt":
+			f := t.byNum[212]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterDatabaseRefreshCollStmt
+				m pg.AlterDatabaseRefreshCollStmt
+			}{}
+			a.w.AlterDatabaseRefreshCollStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterDatabaseRefreshCollStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterDatabaseSetStmt":
+			f := t.byNum[213]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterDatabaseSetStmt
+				m pg.AlterDatabaseSetStmt
+			}{}
+			a.w.AlterDatabaseSetStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterDatabaseSetStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DropdbStmt":
+			f := t.byNum[214]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DropdbStmt
+				m pg.DropdbStmt
+			}{}
+			a.w.DropdbStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDropdbStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterSystemStmt":
+			f := t.byNum[215]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterSystemStmt
+				m pg.AlterSystemStmt
+			}{}
+			a.w.AlterSystemStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterSystemStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ClusterStmt":
+			f := t.byNum[216]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ClusterStmt
+				m pg.ClusterStmt
+			}{}
+			a.w.ClusterStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillClusterStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "VacuumStmt":
+			f := t.byNum[217]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_VacuumStmt
+				m pg.VacuumStmt
+			}{}
+			a.w.VacuumStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillVacuumStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "VacuumRelation":
+			f := t.byNum[218]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_VacuumRelation
+				m pg.VacuumRelation
+			}{}
+			a.w.VacuumRelation = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillVacuumRelation(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ExplainStmt":
+			f := t.byNum[219]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ExplainStmt
+				m pg.ExplainStmt
+			}{}
+			a.w.ExplainStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillExplainStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateTableAsStmt":
+			f := t.byNum[220]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateTableAsStmt
+				m pg.CreateTableAsStmt
+			}{}
+			a.w.CreateTableAsStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateTableAsStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "RefreshMatViewStmt":
+			f := t.byNum[221]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_RefreshMatViewStmt
+				m pg.RefreshMatViewStmt
+			}{}
+			a.w.RefreshMatViewStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillRefreshMatViewStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CheckPointStmt":
+			f := t.byNum[222]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CheckPointStmt
+				m pg.CheckPointStmt
+			}{}
+			a.w.CheckPointStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCheckPointStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DiscardStmt":
+			f := t.byNum[223]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DiscardStmt
+				m pg.DiscardStmt
+			}{}
+			a.w.DiscardStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDiscardStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "LockStmt":
+			f := t.byNum[224]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_LockStmt
+				m pg.LockStmt
+			}{}
+			a.w.LockStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillLockStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ConstraintsSetStmt":
+			f := t.byNum[225]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ConstraintsSetStmt
+				m pg.ConstraintsSetStmt
+			}{}
+			a.w.ConstraintsSetStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillConstraintsSetStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ReindexStmt":
+			f := t.byNum[226]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ReindexStmt
+				m pg.ReindexStmt
+			}{}
+			a.w.ReindexStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillReindexStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateConversionStmt":
+			f := t.byNum[227]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateConversionStmt
+				m pg.CreateConversionStmt
+			}{}
+			a.w.CreateConversionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateConversionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateCastStmt":
+			f := t.byNum[228]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateCastStmt
+				m pg.CreateCastStmt
+			}{}
+			a.w.CreateCastStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateCastStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateTransformStmt":
+			f := t.byNum[229]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateTransformStmt
+				m pg.CreateTransformStmt
+			}{}
+			a.w.CreateTransformStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateTransformStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PrepareStmt":
+			f := t.byNum[230]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PrepareStmt
+				m pg.PrepareStmt
+			}{}
+			a.w.PrepareStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPrepareStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ExecuteStmt":
+			f := t.byNum[231]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ExecuteStmt
+				m pg.ExecuteStmt
+			}{}
+			a.w.ExecuteStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillExecuteStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DeallocateStmt":
+			f := t.byNum[232]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DeallocateStmt
+				m pg.DeallocateStmt
+			}{}
+			a.w.DeallocateStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDeallocateStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DropOwnedStmt":
+			f := t.byNum[233]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DropOwnedStmt
+				m pg.DropOwnedStmt
+			}{}
+			a.w.DropOwnedStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDropOwnedStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "ReassignOwnedStmt":
+			f := t.byNum[234]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_ReassignOwnedStmt
+				m pg.ReassignOwnedStmt
+			}{}
+			a.w.ReassignOwnedStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillReassignOwnedStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterTSDictionaryStmt":
+			f := t.byNum[235]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterTsdictionaryStmt
+				m pg.AlterTSDictionaryStmt
+			}{}
+			a.w.AlterTsdictionaryStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterTSDictionaryStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterTSConfigurationStmt":
+			f := t.byNum[236]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterTsconfigurationStmt
+				m pg.AlterTSConfigurationStmt
+			}{}
+			a.w.AlterTsconfigurationStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterTSConfigurationStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PublicationTable":
+			f := t.byNum[237]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PublicationTable
+				m pg.PublicationTable
+			}{}
+			a.w.PublicationTable = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPublicationTable(f.child, &a.m)
+			d.wrote++
+			return err
+		case "PublicationObjSpec":
+			f := t.byNum[238]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_PublicationObjSpec
+				m pg.PublicationObjSpec
+			}{}
+			a.w.PublicationObjSpec = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillPublicationObjSpec(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreatePublicationStmt":
+			f := t.byNum[239]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreatePublicationStmt
+				m pg.CreatePublicationStmt
+			}{}
+			a.w.CreatePublicationStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreatePublicationStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterPublicationStmt":
+			f := t.byNum[240]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterPublicationStmt
+				m pg.AlterPublicationStmt
+			}{}
+			a.w.AlterPublicationStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterPublicationStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "CreateSubscriptionStmt":
+			f := t.byNum[241]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_CreateSubscriptionStmt
+				m pg.CreateSubscriptionStmt
+			}{}
+			a.w.CreateSubscriptionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillCreateSubscriptionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "AlterSubscriptionStmt":
+			f := t.byNum[242]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AlterSubscriptionStmt
+				m pg.AlterSubscriptionStmt
+			}{}
+			a.w.AlterSubscriptionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillAlterSubscriptionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "DropSubscriptionStmt":
+			f := t.byNum[243]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_DropSubscriptionStmt
+				m pg.DropSubscriptionStmt
+			}{}
+			a.w.DropSubscriptionStmt = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillDropSubscriptionStmt(f.child, &a.m)
+			d.wrote++
+			return err
+		case "Integer":
+			f := t.byNum[244]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Integer
+				m pg.Integer
+			}{}
+			a.w.Integer = &a.m
+			a.n.Node = &a.w
+			n = &a.n
 			w := d.wrote
-			v, err := d.decodeInteger(f.child)
+			err := d.fillInteger(f.child, &a.m)
 			if err == nil && d.wrote == w {
 				if d.intNodeLossy() {
 					return errLossy
 				}
-				v.Ival = -1
+				a.m.Ival = -1
 			}
-			m.Node = &pg.Node_Integer{Integer: v}
 			d.wrote++
 			return err
-		case 245:
-			v, err := d.decodeFloat(f.child)
-			m.Node = &pg.Node_Float{Float: v}
+		case "Float":
+			f := t.byNum[245]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Float
+				m pg.Float
+			}{}
+			a.w.Float = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillFloat(f.child, &a.m)
 			d.wrote++
 			return err
-		case 246:
-			v, err := d.decodeBoolean(f.child)
-			m.Node = &pg.Node_Boolean{Boolean: v}
+		case "Boolean":
+			f := t.byNum[246]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_Boolean
+				m pg.Boolean
+			}{}
+			a.w.Boolean = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillBoolean(f.child, &a.m)
 			d.wrote++
 			return err
-		case 247:
-			v, err := d.decodeString(f.child)
-			m.Node = &pg.Node_String_{String_: v}
+		case "String":
+			f := t.byNum[247]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_String_
+				m pg.String
+			}{}
+			a.w.String_ = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillString(f.child, &a.m)
 			d.wrote++
 			return err
-		case 248:
-			v, err := d.decodeBitString(f.child)
-			m.Node = &pg.Node_BitString{BitString: v}
+		case "BitString":
+			f := t.byNum[248]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_BitString
+				m pg.BitString
+			}{}
+			a.w.BitString = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillBitString(f.child, &a.m)
 			d.wrote++
 			return err
-		case 249:
-			v, err := d.decodeList(f.child)
-			m.Node = &pg.Node_List{List: v}
+		case "List":
+			f := t.byNum[249]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_List
+				m pg.List
+			}{}
+			a.w.List = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillList(f.child, &a.m)
 			d.wrote++
 			return err
-		case 250:
-			v, err := d.decodeIntList(f.child)
-			m.Node = &pg.Node_IntList{IntList: v}
+		case "IntList":
+			f := t.byNum[250]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_IntList
+				m pg.IntList
+			}{}
+			a.w.IntList = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillIntList(f.child, &a.m)
 			d.wrote++
 			return err
-		case 251:
-			v, err := d.decodeOidList(f.child)
-			m.Node = &pg.Node_OidList{OidList: v}
+		case "OidList":
+			f := t.byNum[251]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_OidList
+				m pg.OidList
+			}{}
+			a.w.OidList = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillOidList(f.child, &a.m)
 			d.wrote++
 			return err
-		case 252:
-			v, err := d.decodeA_Const(f.child)
-			m.Node = &pg.Node_AConst{AConst: v}
+		case "A_Const":
+			f := t.byNum[252]
+			if f.use == dropField {
+				return d.skip()
+			}
+			a := &struct {
+				n pg.Node
+				w pg.Node_AConst
+				m pg.A_Const
+			}{}
+			a.w.AConst = &a.m
+			a.n.Node = &a.w
+			n = &a.n
+			err := d.fillA_Const(f.child, &a.m)
 			d.wrote++
 			return err
 		}
 		return errJSON
 	})
-	return m, err
+	if n == nil {
+		n = &pg.Node{}
+	}
+	return n, err
 }
 
 func (d *jsonDecoder) decodeNotifyStmt(t *jsonType) (*pg.NotifyStmt, error) {
 	m := &pg.NotifyStmt{}
+	return m, d.fillNotifyStmt(t, m)
+}
+
+func (d *jsonDecoder) fillNotifyStmt(t *jsonType, m *pg.NotifyStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "conditionname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Conditionname)
-		case 2:
+		case "payload":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Payload)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeNullIfExpr(t *jsonType) (*pg.NullIfExpr, error) {
 	m := &pg.NullIfExpr{}
+	return m, d.fillNullIfExpr(t, m)
+}
+
+func (d *jsonDecoder) fillNullIfExpr(t *jsonType, m *pg.NullIfExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "opno":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opno)
-		case 3:
+		case "opresulttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opresulttype)
-		case 4:
+		case "opretset":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Opretset)
-		case 5:
+		case "opcollid":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opcollid)
-		case 6:
+		case "inputcollid":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inputcollid)
-		case 7:
+		case "args":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "location":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeNullTest(t *jsonType) (*pg.NullTest, error) {
 	m := &pg.NullTest{}
+	return m, d.fillNullTest(t, m)
+}
+
+func (d *jsonDecoder) fillNullTest(t *jsonType, m *pg.NullTest) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "nulltesttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.NullTestType_value)
 			d.wrote++
 			m.Nulltesttype = pg.NullTestType(e)
 			return err
-		case 4:
+		case "argisrow":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Argisrow)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeObjectWithArgs(t *jsonType) (*pg.ObjectWithArgs, error) {
 	m := &pg.ObjectWithArgs{}
+	return m, d.fillObjectWithArgs(t, m)
+}
+
+func (d *jsonDecoder) fillObjectWithArgs(t *jsonType, m *pg.ObjectWithArgs) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "objname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Objname = append(m.Objname, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "objargs":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Objargs = append(m.Objargs, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "objfuncargs":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Objfuncargs = append(m.Objfuncargs, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "args_unspecified":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ArgsUnspecified)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeOidList(t *jsonType) (*pg.OidList, error) {
 	m := &pg.OidList{}
+	return m, d.fillOidList(t, m)
+}
+
+func (d *jsonDecoder) fillOidList(t *jsonType, m *pg.OidList) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "items":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Items = append(m.Items, v)
@@ -7048,89 +13055,141 @@ func (d *jsonDecoder) decodeOidList(t *jsonType) (*pg.OidList, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeOnConflictClause(t *jsonType) (*pg.OnConflictClause, error) {
 	m := &pg.OnConflictClause{}
+	return m, d.fillOnConflictClause(t, m)
+}
+
+func (d *jsonDecoder) fillOnConflictClause(t *jsonType, m *pg.OnConflictClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "action":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.OnConflictAction_value)
 			d.wrote++
 			m.Action = pg.OnConflictAction(e)
 			return err
-		case 2:
+		case "infer":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeInferClause(f.child)
 			m.Infer = v
 			d.wrote++
 			return err
-		case 3:
+		case "target_list", "targetList":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TargetList = append(m.TargetList, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "where_clause", "whereClause":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeOnConflictExpr(t *jsonType) (*pg.OnConflictExpr, error) {
 	m := &pg.OnConflictExpr{}
+	return m, d.fillOnConflictExpr(t, m)
+}
+
+func (d *jsonDecoder) fillOnConflictExpr(t *jsonType, m *pg.OnConflictExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "action":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.OnConflictAction_value)
 			d.wrote++
 			m.Action = pg.OnConflictAction(e)
 			return err
-		case 2:
+		case "arbiter_elems", "arbiterElems":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ArbiterElems = append(m.ArbiterElems, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "arbiter_where", "arbiterWhere":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.ArbiterWhere = v
 			d.wrote++
 			return err
-		case 4:
+		case "constraint":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Constraint)
-		case 5:
+		case "on_conflict_set", "onConflictSet":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.OnConflictSet = append(m.OnConflictSet, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "on_conflict_where", "onConflictWhere":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.OnConflictWhere = v
 			d.wrote++
 			return err
-		case 7:
+		case "excl_rel_index", "exclRelIndex":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.ExclRelIndex)
-		case 8:
+		case "excl_rel_tlist", "exclRelTlist":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ExclRelTlist = append(m.ExclRelTlist, v)
@@ -7140,142 +13199,238 @@ func (d *jsonDecoder) decodeOnConflictExpr(t *jsonType) (*pg.OnConflictExpr, err
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeOpExpr(t *jsonType) (*pg.OpExpr, error) {
 	m := &pg.OpExpr{}
+	return m, d.fillOpExpr(t, m)
+}
+
+func (d *jsonDecoder) fillOpExpr(t *jsonType, m *pg.OpExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "opno":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opno)
-		case 3:
+		case "opresulttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opresulttype)
-		case 4:
+		case "opretset":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Opretset)
-		case 5:
+		case "opcollid":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opcollid)
-		case 6:
+		case "inputcollid":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inputcollid)
-		case 7:
+		case "args":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "location":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePLAssignStmt(t *jsonType) (*pg.PLAssignStmt, error) {
 	m := &pg.PLAssignStmt{}
+	return m, d.fillPLAssignStmt(t, m)
+}
+
+func (d *jsonDecoder) fillPLAssignStmt(t *jsonType, m *pg.PLAssignStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "indirection":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Indirection = append(m.Indirection, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "nnames":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Nnames)
-		case 4:
+		case "val":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeSelectStmt(f.child)
 			m.Val = v
 			d.wrote++
 			return err
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeParam(t *jsonType) (*pg.Param, error) {
 	m := &pg.Param{}
+	return m, d.fillParam(t, m)
+}
+
+func (d *jsonDecoder) fillParam(t *jsonType, m *pg.Param) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "paramkind":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ParamKind_value)
 			d.wrote++
 			m.Paramkind = pg.ParamKind(e)
 			return err
-		case 3:
+		case "paramid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Paramid)
-		case 4:
+		case "paramtype":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Paramtype)
-		case 5:
+		case "paramtypmod":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Paramtypmod)
-		case 6:
+		case "paramcollid":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Paramcollid)
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeParamRef(t *jsonType) (*pg.ParamRef, error) {
 	m := &pg.ParamRef{}
+	return m, d.fillParamRef(t, m)
+}
+
+func (d *jsonDecoder) fillParamRef(t *jsonType, m *pg.ParamRef) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "number":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Number)
-		case 2:
+		case "location":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeParseResult(t *jsonType) (*pg.ParseResult, error) {
 	m := &pg.ParseResult{}
+	return m, d.fillParseResult(t, m)
+}
+
+func (d *jsonDecoder) fillParseResult(t *jsonType, m *pg.ParseResult) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "version":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Version)
-		case 2:
+		case "stmts":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeRawStmt(f.child)
 				m.Stmts = append(m.Stmts, v)
@@ -7285,189 +13440,289 @@ func (d *jsonDecoder) decodeParseResult(t *jsonType) (*pg.ParseResult, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePartitionBoundSpec(t *jsonType) (*pg.PartitionBoundSpec, error) {
 	m := &pg.PartitionBoundSpec{}
+	return m, d.fillPartitionBoundSpec(t, m)
+}
+
+func (d *jsonDecoder) fillPartitionBoundSpec(t *jsonType, m *pg.PartitionBoundSpec) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "strategy":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Strategy)
-		case 2:
+		case "is_default":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsDefault)
-		case 3:
+		case "modulus":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Modulus)
-		case 4:
+		case "remainder":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Remainder)
-		case 5:
+		case "listdatums":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Listdatums = append(m.Listdatums, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "lowerdatums":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Lowerdatums = append(m.Lowerdatums, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "upperdatums":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Upperdatums = append(m.Upperdatums, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "location":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePartitionCmd(t *jsonType) (*pg.PartitionCmd, error) {
 	m := &pg.PartitionCmd{}
+	return m, d.fillPartitionCmd(t, m)
+}
+
+func (d *jsonDecoder) fillPartitionCmd(t *jsonType, m *pg.PartitionCmd) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Name = v
 			d.wrote++
 			return err
-		case 2:
+		case "bound":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodePartitionBoundSpec(f.child)
 			m.Bound = v
 			d.wrote++
 			return err
-		case 3:
+		case "concurrent":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Concurrent)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePartitionElem(t *jsonType) (*pg.PartitionElem, error) {
 	m := &pg.PartitionElem{}
+	return m, d.fillPartitionElem(t, m)
+}
+
+func (d *jsonDecoder) fillPartitionElem(t *jsonType, m *pg.PartitionElem) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "expr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Expr = v
 			d.wrote++
 			return err
-		case 3:
+		case "collation":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Collation = append(m.Collation, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "opclass":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opclass = append(m.Opclass, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePartitionRangeDatum(t *jsonType) (*pg.PartitionRangeDatum, error) {
 	m := &pg.PartitionRangeDatum{}
+	return m, d.fillPartitionRangeDatum(t, m)
+}
+
+func (d *jsonDecoder) fillPartitionRangeDatum(t *jsonType, m *pg.PartitionRangeDatum) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.PartitionRangeDatumKind_value)
 			d.wrote++
 			m.Kind = pg.PartitionRangeDatumKind(e)
 			return err
-		case 2:
+		case "value":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Value = v
 			d.wrote++
 			return err
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePartitionSpec(t *jsonType) (*pg.PartitionSpec, error) {
 	m := &pg.PartitionSpec{}
+	return m, d.fillPartitionSpec(t, m)
+}
+
+func (d *jsonDecoder) fillPartitionSpec(t *jsonType, m *pg.PartitionSpec) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "strategy":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.PartitionStrategy_value)
 			d.wrote++
 			m.Strategy = pg.PartitionStrategy(e)
 			return err
-		case 2:
+		case "part_params", "partParams":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.PartParams = append(m.PartParams, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePrepareStmt(t *jsonType) (*pg.PrepareStmt, error) {
 	m := &pg.PrepareStmt{}
+	return m, d.fillPrepareStmt(t, m)
+}
+
+func (d *jsonDecoder) fillPrepareStmt(t *jsonType, m *pg.PrepareStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "argtypes":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Argtypes = append(m.Argtypes, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "query":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Query = v
 			d.wrote++
@@ -7475,56 +13730,84 @@ func (d *jsonDecoder) decodePrepareStmt(t *jsonType) (*pg.PrepareStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePublicationObjSpec(t *jsonType) (*pg.PublicationObjSpec, error) {
 	m := &pg.PublicationObjSpec{}
+	return m, d.fillPublicationObjSpec(t, m)
+}
+
+func (d *jsonDecoder) fillPublicationObjSpec(t *jsonType, m *pg.PublicationObjSpec) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "pubobjtype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.PublicationObjSpecType_value)
 			d.wrote++
 			m.Pubobjtype = pg.PublicationObjSpecType(e)
 			return err
-		case 2:
+		case "name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 3:
+		case "pubtable":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodePublicationTable(f.child)
 			m.Pubtable = v
 			d.wrote++
 			return err
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodePublicationTable(t *jsonType) (*pg.PublicationTable, error) {
 	m := &pg.PublicationTable{}
+	return m, d.fillPublicationTable(t, m)
+}
+
+func (d *jsonDecoder) fillPublicationTable(t *jsonType, m *pg.PublicationTable) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "where_clause", "whereClause":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 3:
+		case "columns":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Columns = append(m.Columns, v)
@@ -7534,239 +13817,431 @@ func (d *jsonDecoder) decodePublicationTable(t *jsonType) (*pg.PublicationTable,
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeQuery(t *jsonType) (*pg.Query, error) {
 	m := &pg.Query{}
+	return m, d.fillQuery(t, m)
+}
+
+func (d *jsonDecoder) fillQuery(t *jsonType, m *pg.Query) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "command_type", "commandType":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CmdType_value)
 			d.wrote++
 			m.CommandType = pg.CmdType(e)
 			return err
-		case 2:
+		case "query_source", "querySource":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.QuerySource_value)
 			d.wrote++
 			m.QuerySource = pg.QuerySource(e)
 			return err
-		case 3:
+		case "can_set_tag", "canSetTag":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.CanSetTag)
-		case 4:
+		case "utility_stmt", "utilityStmt":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.UtilityStmt = v
 			d.wrote++
 			return err
-		case 5:
+		case "result_relation", "resultRelation":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.ResultRelation)
-		case 6:
+		case "has_aggs", "hasAggs":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasAggs)
-		case 7:
+		case "has_window_funcs", "hasWindowFuncs":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasWindowFuncs)
-		case 8:
+		case "has_target_srfs", "hasTargetSRFs":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasTargetSrfs)
-		case 9:
+		case "has_sub_links", "hasSubLinks":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasSubLinks)
-		case 10:
+		case "has_distinct_on", "hasDistinctOn":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasDistinctOn)
-		case 11:
+		case "has_recursive", "hasRecursive":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasRecursive)
-		case 12:
+		case "has_modifying_cte", "hasModifyingCTE":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasModifyingCte)
-		case 13:
+		case "has_for_update", "hasForUpdate":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasForUpdate)
-		case 14:
+		case "has_row_security", "hasRowSecurity":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.HasRowSecurity)
-		case 15:
+		case "is_return", "isReturn":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsReturn)
-		case 16:
+		case "cte_list", "cteList":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.CteList = append(m.CteList, v)
 				d.wrote++
 				return err
 			})
-		case 17:
+		case "rtable":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Rtable = append(m.Rtable, v)
 				d.wrote++
 				return err
 			})
-		case 18:
+		case "rteperminfos":
+			f := t.byNum[18]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Rteperminfos = append(m.Rteperminfos, v)
 				d.wrote++
 				return err
 			})
-		case 19:
+		case "jointree":
+			f := t.byNum[19]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeFromExpr(f.child)
 			m.Jointree = v
 			d.wrote++
 			return err
-		case 20:
+		case "merge_action_list", "mergeActionList":
+			f := t.byNum[20]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.MergeActionList = append(m.MergeActionList, v)
 				d.wrote++
 				return err
 			})
-		case 21:
+		case "merge_use_outer_join", "mergeUseOuterJoin":
+			f := t.byNum[21]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MergeUseOuterJoin)
-		case 22:
+		case "target_list", "targetList":
+			f := t.byNum[22]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TargetList = append(m.TargetList, v)
 				d.wrote++
 				return err
 			})
-		case 23:
+		case "override":
+			f := t.byNum[23]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.OverridingKind_value)
 			d.wrote++
 			m.Override = pg.OverridingKind(e)
 			return err
-		case 24:
+		case "on_conflict", "onConflict":
+			f := t.byNum[24]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeOnConflictExpr(f.child)
 			m.OnConflict = v
 			d.wrote++
 			return err
-		case 25:
+		case "returning_list", "returningList":
+			f := t.byNum[25]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ReturningList = append(m.ReturningList, v)
 				d.wrote++
 				return err
 			})
-		case 26:
+		case "group_clause", "groupClause":
+			f := t.byNum[26]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.GroupClause = append(m.GroupClause, v)
 				d.wrote++
 				return err
 			})
-		case 27:
+		case "group_distinct", "groupDistinct":
+			f := t.byNum[27]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.GroupDistinct)
-		case 28:
+		case "grouping_sets", "groupingSets":
+			f := t.byNum[28]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.GroupingSets = append(m.GroupingSets, v)
 				d.wrote++
 				return err
 			})
-		case 29:
+		case "having_qual", "havingQual":
+			f := t.byNum[29]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.HavingQual = v
 			d.wrote++
 			return err
-		case 30:
+		case "window_clause", "windowClause":
+			f := t.byNum[30]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.WindowClause = append(m.WindowClause, v)
 				d.wrote++
 				return err
 			})
-		case 31:
+		case "distinct_clause", "distinctClause":
+			f := t.byNum[31]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.DistinctClause = append(m.DistinctClause, v)
 				d.wrote++
 				return err
 			})
-		case 32:
+		case "sort_clause", "sortClause":
+			f := t.byNum[32]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.SortClause = append(m.SortClause, v)
 				d.wrote++
 				return err
 			})
-		case 33:
+		case "limit_offset", "limitOffset":
+			f := t.byNum[33]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.LimitOffset = v
 			d.wrote++
 			return err
-		case 34:
+		case "limit_count", "limitCount":
+			f := t.byNum[34]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.LimitCount = v
 			d.wrote++
 			return err
-		case 35:
+		case "limit_option", "limitOption":
+			f := t.byNum[35]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.LimitOption_value)
 			d.wrote++
 			m.LimitOption = pg.LimitOption(e)
 			return err
-		case 36:
+		case "row_marks", "rowMarks":
+			f := t.byNum[36]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.RowMarks = append(m.RowMarks, v)
 				d.wrote++
 				return err
 			})
-		case 37:
+		case "set_operations", "setOperations":
+			f := t.byNum[37]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.SetOperations = v
 			d.wrote++
 			return err
-		case 38:
+		case "constraint_deps", "constraintDeps":
+			f := t.byNum[38]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ConstraintDeps = append(m.ConstraintDeps, v)
 				d.wrote++
 				return err
 			})
-		case 39:
+		case "with_check_options", "withCheckOptions":
+			f := t.byNum[39]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.WithCheckOptions = append(m.WithCheckOptions, v)
 				d.wrote++
 				return err
 			})
-		case 40:
+		case "stmt_location":
+			f := t.byNum[40]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.StmtLocation)
-		case 41:
+		case "stmt_len":
+			f := t.byNum[41]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.StmtLen)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRTEPermissionInfo(t *jsonType) (*pg.RTEPermissionInfo, error) {
 	m := &pg.RTEPermissionInfo{}
+	return m, d.fillRTEPermissionInfo(t, m)
+}
+
+func (d *jsonDecoder) fillRTEPermissionInfo(t *jsonType, m *pg.RTEPermissionInfo) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relid":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Relid)
-		case 2:
+		case "inh":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Inh)
-		case 3:
+		case "required_perms", "requiredPerms":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint64(&m.RequiredPerms)
-		case 4:
+		case "check_as_user", "checkAsUser":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.CheckAsUser)
-		case 5:
+		case "selected_cols", "selectedCols":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				var v uint64
 				err := d.setUint64(&v)
 				m.SelectedCols = append(m.SelectedCols, v)
 				return err
 			})
-		case 6:
+		case "inserted_cols", "insertedCols":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				var v uint64
 				err := d.setUint64(&v)
 				m.InsertedCols = append(m.InsertedCols, v)
 				return err
 			})
-		case 7:
+		case "updated_cols", "updatedCols":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				var v uint64
 				err := d.setUint64(&v)
@@ -7776,36 +14251,60 @@ func (d *jsonDecoder) decodeRTEPermissionInfo(t *jsonType) (*pg.RTEPermissionInf
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeFunction(t *jsonType) (*pg.RangeFunction, error) {
 	m := &pg.RangeFunction{}
+	return m, d.fillRangeFunction(t, m)
+}
+
+func (d *jsonDecoder) fillRangeFunction(t *jsonType, m *pg.RangeFunction) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "lateral":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Lateral)
-		case 2:
+		case "ordinality":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Ordinality)
-		case 3:
+		case "is_rowsfrom":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsRowsfrom)
-		case 4:
+		case "functions":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Functions = append(m.Functions, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "alias":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.Alias = v
 			d.wrote++
 			return err
-		case 6:
+		case "coldeflist":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Coldeflist = append(m.Coldeflist, v)
@@ -7815,25 +14314,37 @@ func (d *jsonDecoder) decodeRangeFunction(t *jsonType) (*pg.RangeFunction, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeSubselect(t *jsonType) (*pg.RangeSubselect, error) {
 	m := &pg.RangeSubselect{}
+	return m, d.fillRangeSubselect(t, m)
+}
+
+func (d *jsonDecoder) fillRangeSubselect(t *jsonType, m *pg.RangeSubselect) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "lateral":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Lateral)
-		case 2:
+		case "subquery":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Subquery = v
 			d.wrote++
 			return err
-		case 3:
+		case "alias":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.Alias = v
 			d.wrote++
@@ -7841,268 +14352,472 @@ func (d *jsonDecoder) decodeRangeSubselect(t *jsonType) (*pg.RangeSubselect, err
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeTableFunc(t *jsonType) (*pg.RangeTableFunc, error) {
 	m := &pg.RangeTableFunc{}
+	return m, d.fillRangeTableFunc(t, m)
+}
+
+func (d *jsonDecoder) fillRangeTableFunc(t *jsonType, m *pg.RangeTableFunc) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "lateral":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Lateral)
-		case 2:
+		case "docexpr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Docexpr = v
 			d.wrote++
 			return err
-		case 3:
+		case "rowexpr":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Rowexpr = v
 			d.wrote++
 			return err
-		case 4:
+		case "namespaces":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Namespaces = append(m.Namespaces, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "columns":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Columns = append(m.Columns, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "alias":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.Alias = v
 			d.wrote++
 			return err
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeTableFuncCol(t *jsonType) (*pg.RangeTableFuncCol, error) {
 	m := &pg.RangeTableFuncCol{}
+	return m, d.fillRangeTableFuncCol(t, m)
+}
+
+func (d *jsonDecoder) fillRangeTableFuncCol(t *jsonType, m *pg.RangeTableFuncCol) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "colname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Colname)
-		case 2:
+		case "type_name", "typeName":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.TypeName = v
 			d.wrote++
 			return err
-		case 3:
+		case "for_ordinality":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ForOrdinality)
-		case 4:
+		case "is_not_null":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsNotNull)
-		case 5:
+		case "colexpr":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Colexpr = v
 			d.wrote++
 			return err
-		case 6:
+		case "coldefexpr":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Coldefexpr = v
 			d.wrote++
 			return err
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeTableSample(t *jsonType) (*pg.RangeTableSample, error) {
 	m := &pg.RangeTableSample{}
+	return m, d.fillRangeTableSample(t, m)
+}
+
+func (d *jsonDecoder) fillRangeTableSample(t *jsonType, m *pg.RangeTableSample) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "method":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Method = append(m.Method, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "args":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "repeatable":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Repeatable = v
 			d.wrote++
 			return err
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeTblEntry(t *jsonType) (*pg.RangeTblEntry, error) {
 	m := &pg.RangeTblEntry{}
+	return m, d.fillRangeTblEntry(t, m)
+}
+
+func (d *jsonDecoder) fillRangeTblEntry(t *jsonType, m *pg.RangeTblEntry) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "rtekind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.RTEKind_value)
 			d.wrote++
 			m.Rtekind = pg.RTEKind(e)
 			return err
-		case 2:
+		case "relid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Relid)
-		case 3:
+		case "relkind":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Relkind)
-		case 4:
+		case "rellockmode":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Rellockmode)
-		case 5:
+		case "tablesample":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTableSampleClause(f.child)
 			m.Tablesample = v
 			d.wrote++
 			return err
-		case 6:
+		case "perminfoindex":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Perminfoindex)
-		case 7:
+		case "subquery":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeQuery(f.child)
 			m.Subquery = v
 			d.wrote++
 			return err
-		case 8:
+		case "security_barrier":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.SecurityBarrier)
-		case 9:
+		case "jointype":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.JoinType_value)
 			d.wrote++
 			m.Jointype = pg.JoinType(e)
 			return err
-		case 10:
+		case "joinmergedcols":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Joinmergedcols)
-		case 11:
+		case "joinaliasvars":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Joinaliasvars = append(m.Joinaliasvars, v)
 				d.wrote++
 				return err
 			})
-		case 12:
+		case "joinleftcols":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Joinleftcols = append(m.Joinleftcols, v)
 				d.wrote++
 				return err
 			})
-		case 13:
+		case "joinrightcols":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Joinrightcols = append(m.Joinrightcols, v)
 				d.wrote++
 				return err
 			})
-		case 14:
+		case "join_using_alias":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.JoinUsingAlias = v
 			d.wrote++
 			return err
-		case 15:
+		case "functions":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Functions = append(m.Functions, v)
 				d.wrote++
 				return err
 			})
-		case 16:
+		case "funcordinality":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Funcordinality)
-		case 17:
+		case "tablefunc":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTableFunc(f.child)
 			m.Tablefunc = v
 			d.wrote++
 			return err
-		case 18:
+		case "values_lists":
+			f := t.byNum[18]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ValuesLists = append(m.ValuesLists, v)
 				d.wrote++
 				return err
 			})
-		case 19:
+		case "ctename":
+			f := t.byNum[19]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Ctename)
-		case 20:
+		case "ctelevelsup":
+			f := t.byNum[20]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Ctelevelsup)
-		case 21:
+		case "self_reference":
+			f := t.byNum[21]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.SelfReference)
-		case 22:
+		case "coltypes":
+			f := t.byNum[22]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Coltypes = append(m.Coltypes, v)
 				d.wrote++
 				return err
 			})
-		case 23:
+		case "coltypmods":
+			f := t.byNum[23]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Coltypmods = append(m.Coltypmods, v)
 				d.wrote++
 				return err
 			})
-		case 24:
+		case "colcollations":
+			f := t.byNum[24]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Colcollations = append(m.Colcollations, v)
 				d.wrote++
 				return err
 			})
-		case 25:
+		case "enrname":
+			f := t.byNum[25]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Enrname)
-		case 26:
+		case "enrtuples":
+			f := t.byNum[26]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setFloat(&m.Enrtuples)
-		case 27:
+		case "alias":
+			f := t.byNum[27]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.Alias = v
 			d.wrote++
 			return err
-		case 28:
+		case "eref":
+			f := t.byNum[28]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.Eref = v
 			d.wrote++
 			return err
-		case 29:
+		case "lateral":
+			f := t.byNum[29]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Lateral)
-		case 30:
+		case "inh":
+			f := t.byNum[30]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Inh)
-		case 31:
+		case "in_from_cl", "inFromCl":
+			f := t.byNum[31]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.InFromCl)
-		case 32:
+		case "security_quals", "securityQuals":
+			f := t.byNum[32]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.SecurityQuals = append(m.SecurityQuals, v)
@@ -8112,53 +14827,81 @@ func (d *jsonDecoder) decodeRangeTblEntry(t *jsonType) (*pg.RangeTblEntry, error
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeTblFunction(t *jsonType) (*pg.RangeTblFunction, error) {
 	m := &pg.RangeTblFunction{}
+	return m, d.fillRangeTblFunction(t, m)
+}
+
+func (d *jsonDecoder) fillRangeTblFunction(t *jsonType, m *pg.RangeTblFunction) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "funcexpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Funcexpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "funccolcount":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Funccolcount)
-		case 3:
+		case "funccolnames":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Funccolnames = append(m.Funccolnames, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "funccoltypes":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Funccoltypes = append(m.Funccoltypes, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "funccoltypmods":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Funccoltypmods = append(m.Funccoltypmods, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "funccolcollations":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Funccolcollations = append(m.Funccolcollations, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "funcparams":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				var v uint64
 				err := d.setUint64(&v)
@@ -8168,95 +14911,147 @@ func (d *jsonDecoder) decodeRangeTblFunction(t *jsonType) (*pg.RangeTblFunction,
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeTblRef(t *jsonType) (*pg.RangeTblRef, error) {
 	m := &pg.RangeTblRef{}
+	return m, d.fillRangeTblRef(t, m)
+}
+
+func (d *jsonDecoder) fillRangeTblRef(t *jsonType, m *pg.RangeTblRef) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "rtindex":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Rtindex)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRangeVar(t *jsonType) (*pg.RangeVar, error) {
 	m := &pg.RangeVar{}
+	return m, d.fillRangeVar(t, m)
+}
+
+func (d *jsonDecoder) fillRangeVar(t *jsonType, m *pg.RangeVar) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "catalogname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Catalogname)
-		case 2:
+		case "schemaname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Schemaname)
-		case 3:
+		case "relname":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Relname)
-		case 4:
+		case "inh":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Inh)
-		case 5:
+		case "relpersistence":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Relpersistence)
-		case 6:
+		case "alias":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeAlias(f.child)
 			m.Alias = v
 			d.wrote++
 			return err
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRawStmt(t *jsonType) (*pg.RawStmt, error) {
 	m := &pg.RawStmt{}
+	return m, d.fillRawStmt(t, m)
+}
+
+func (d *jsonDecoder) fillRawStmt(t *jsonType, m *pg.RawStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "stmt":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Stmt = v
 			d.wrote++
 			return err
-		case 2:
+		case "stmt_location":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.StmtLocation)
-		case 3:
+		case "stmt_len":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.StmtLen)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeReassignOwnedStmt(t *jsonType) (*pg.ReassignOwnedStmt, error) {
 	m := &pg.ReassignOwnedStmt{}
+	return m, d.fillReassignOwnedStmt(t, m)
+}
+
+func (d *jsonDecoder) fillReassignOwnedStmt(t *jsonType, m *pg.ReassignOwnedStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "roles":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Roles = append(m.Roles, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "newrole":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRoleSpec(f.child)
 			m.Newrole = v
 			d.wrote++
@@ -8264,22 +15059,34 @@ func (d *jsonDecoder) decodeReassignOwnedStmt(t *jsonType) (*pg.ReassignOwnedStm
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRefreshMatViewStmt(t *jsonType) (*pg.RefreshMatViewStmt, error) {
 	m := &pg.RefreshMatViewStmt{}
+	return m, d.fillRefreshMatViewStmt(t, m)
+}
+
+func (d *jsonDecoder) fillRefreshMatViewStmt(t *jsonType, m *pg.RefreshMatViewStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "concurrent":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Concurrent)
-		case 2:
+		case "skip_data", "skipData":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.SkipData)
-		case 3:
+		case "relation":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
@@ -8287,30 +15094,46 @@ func (d *jsonDecoder) decodeRefreshMatViewStmt(t *jsonType) (*pg.RefreshMatViewS
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeReindexStmt(t *jsonType) (*pg.ReindexStmt, error) {
 	m := &pg.ReindexStmt{}
+	return m, d.fillReindexStmt(t, m)
+}
+
+func (d *jsonDecoder) fillReindexStmt(t *jsonType, m *pg.ReindexStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ReindexObjectType_value)
 			d.wrote++
 			m.Kind = pg.ReindexObjectType(e)
 			return err
-		case 2:
+		case "relation":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 3:
+		case "name":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 4:
+		case "params":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Params = append(m.Params, v)
@@ -8320,148 +15143,236 @@ func (d *jsonDecoder) decodeReindexStmt(t *jsonType) (*pg.ReindexStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRelabelType(t *jsonType) (*pg.RelabelType, error) {
 	m := &pg.RelabelType{}
+	return m, d.fillRelabelType(t, m)
+}
+
+func (d *jsonDecoder) fillRelabelType(t *jsonType, m *pg.RelabelType) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "arg":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 3:
+		case "resulttype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resulttype)
-		case 4:
+		case "resulttypmod":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Resulttypmod)
-		case 5:
+		case "resultcollid":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resultcollid)
-		case 6:
+		case "relabelformat":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionForm_value)
 			d.wrote++
 			m.Relabelformat = pg.CoercionForm(e)
 			return err
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRenameStmt(t *jsonType) (*pg.RenameStmt, error) {
 	m := &pg.RenameStmt{}
+	return m, d.fillRenameStmt(t, m)
+}
+
+func (d *jsonDecoder) fillRenameStmt(t *jsonType, m *pg.RenameStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "rename_type", "renameType":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.RenameType = pg.ObjectType(e)
 			return err
-		case 2:
+		case "relation_type", "relationType":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.RelationType = pg.ObjectType(e)
 			return err
-		case 3:
+		case "relation":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 4:
+		case "object":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Object = v
 			d.wrote++
 			return err
-		case 5:
+		case "subname":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Subname)
-		case 6:
+		case "newname":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Newname)
-		case 7:
+		case "behavior":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
 			return err
-		case 8:
+		case "missing_ok":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.MissingOk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeReplicaIdentityStmt(t *jsonType) (*pg.ReplicaIdentityStmt, error) {
 	m := &pg.ReplicaIdentityStmt{}
+	return m, d.fillReplicaIdentityStmt(t, m)
+}
+
+func (d *jsonDecoder) fillReplicaIdentityStmt(t *jsonType, m *pg.ReplicaIdentityStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "identity_type":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.IdentityType)
-		case 2:
+		case "name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeResTarget(t *jsonType) (*pg.ResTarget, error) {
 	m := &pg.ResTarget{}
+	return m, d.fillResTarget(t, m)
+}
+
+func (d *jsonDecoder) fillResTarget(t *jsonType, m *pg.ResTarget) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "indirection":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Indirection = append(m.Indirection, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "val":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Val = v
 			d.wrote++
 			return err
-		case 4:
+		case "location":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeReturnStmt(t *jsonType) (*pg.ReturnStmt, error) {
 	m := &pg.ReturnStmt{}
+	return m, d.fillReturnStmt(t, m)
+}
+
+func (d *jsonDecoder) fillReturnStmt(t *jsonType, m *pg.ReturnStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "returnval":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Returnval = v
 			d.wrote++
@@ -8469,79 +15380,119 @@ func (d *jsonDecoder) decodeReturnStmt(t *jsonType) (*pg.ReturnStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRoleSpec(t *jsonType) (*pg.RoleSpec, error) {
 	m := &pg.RoleSpec{}
+	return m, d.fillRoleSpec(t, m)
+}
+
+func (d *jsonDecoder) fillRoleSpec(t *jsonType, m *pg.RoleSpec) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "roletype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.RoleSpecType_value)
 			d.wrote++
 			m.Roletype = pg.RoleSpecType(e)
 			return err
-		case 2:
+		case "rolename":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Rolename)
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRowCompareExpr(t *jsonType) (*pg.RowCompareExpr, error) {
 	m := &pg.RowCompareExpr{}
+	return m, d.fillRowCompareExpr(t, m)
+}
+
+func (d *jsonDecoder) fillRowCompareExpr(t *jsonType, m *pg.RowCompareExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "rctype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.RowCompareType_value)
 			d.wrote++
 			m.Rctype = pg.RowCompareType(e)
 			return err
-		case 3:
+		case "opnos":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opnos = append(m.Opnos, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "opfamilies":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Opfamilies = append(m.Opfamilies, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "inputcollids":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Inputcollids = append(m.Inputcollids, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "largs":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Largs = append(m.Largs, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "rargs":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Rargs = append(m.Rargs, v)
@@ -8551,196 +15502,316 @@ func (d *jsonDecoder) decodeRowCompareExpr(t *jsonType) (*pg.RowCompareExpr, err
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRowExpr(t *jsonType) (*pg.RowExpr, error) {
 	m := &pg.RowExpr{}
+	return m, d.fillRowExpr(t, m)
+}
+
+func (d *jsonDecoder) fillRowExpr(t *jsonType, m *pg.RowExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "args":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "row_typeid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.RowTypeid)
-		case 4:
+		case "row_format":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CoercionForm_value)
 			d.wrote++
 			m.RowFormat = pg.CoercionForm(e)
 			return err
-		case 5:
+		case "colnames":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Colnames = append(m.Colnames, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "location":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRowMarkClause(t *jsonType) (*pg.RowMarkClause, error) {
 	m := &pg.RowMarkClause{}
+	return m, d.fillRowMarkClause(t, m)
+}
+
+func (d *jsonDecoder) fillRowMarkClause(t *jsonType, m *pg.RowMarkClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "rti":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Rti)
-		case 2:
+		case "strength":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.LockClauseStrength_value)
 			d.wrote++
 			m.Strength = pg.LockClauseStrength(e)
 			return err
-		case 3:
+		case "wait_policy", "waitPolicy":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.LockWaitPolicy_value)
 			d.wrote++
 			m.WaitPolicy = pg.LockWaitPolicy(e)
 			return err
-		case 4:
+		case "pushed_down", "pushedDown":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.PushedDown)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeRuleStmt(t *jsonType) (*pg.RuleStmt, error) {
 	m := &pg.RuleStmt{}
+	return m, d.fillRuleStmt(t, m)
+}
+
+func (d *jsonDecoder) fillRuleStmt(t *jsonType, m *pg.RuleStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "rulename":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Rulename)
-		case 3:
+		case "where_clause", "whereClause":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 4:
+		case "event":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.CmdType_value)
 			d.wrote++
 			m.Event = pg.CmdType(e)
 			return err
-		case 5:
+		case "instead":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Instead)
-		case 6:
+		case "actions":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Actions = append(m.Actions, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "replace":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Replace)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSQLValueFunction(t *jsonType) (*pg.SQLValueFunction, error) {
 	m := &pg.SQLValueFunction{}
+	return m, d.fillSQLValueFunction(t, m)
+}
+
+func (d *jsonDecoder) fillSQLValueFunction(t *jsonType, m *pg.SQLValueFunction) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "op":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SQLValueFunctionOp_value)
 			d.wrote++
 			m.Op = pg.SQLValueFunctionOp(e)
 			return err
-		case 3:
+		case "type":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Type)
-		case 4:
+		case "typmod":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Typmod)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeScalarArrayOpExpr(t *jsonType) (*pg.ScalarArrayOpExpr, error) {
 	m := &pg.ScalarArrayOpExpr{}
+	return m, d.fillScalarArrayOpExpr(t, m)
+}
+
+func (d *jsonDecoder) fillScalarArrayOpExpr(t *jsonType, m *pg.ScalarArrayOpExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "opno":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Opno)
-		case 3:
+		case "use_or", "useOr":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.UseOr)
-		case 4:
+		case "inputcollid":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inputcollid)
-		case 5:
+		case "args":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "location":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeScanResult(t *jsonType) (*pg.ScanResult, error) {
 	m := &pg.ScanResult{}
+	return m, d.fillScanResult(t, m)
+}
+
+func (d *jsonDecoder) fillScanResult(t *jsonType, m *pg.ScanResult) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "version":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Version)
-		case 2:
+		case "tokens":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeScanToken(f.child)
 				m.Tokens = append(m.Tokens, v)
@@ -8750,27 +15821,43 @@ func (d *jsonDecoder) decodeScanResult(t *jsonType) (*pg.ScanResult, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeScanToken(t *jsonType) (*pg.ScanToken, error) {
 	m := &pg.ScanToken{}
+	return m, d.fillScanToken(t, m)
+}
+
+func (d *jsonDecoder) fillScanToken(t *jsonType, m *pg.ScanToken) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "start":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Start)
-		case 2:
+		case "end":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.End)
-		case 4:
+		case "token":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.Token_value)
 			d.wrote++
 			m.Token = pg.Token(e)
 			return err
-		case 5:
+		case "keyword_kind", "keywordKind":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.KeywordKind_value)
 			d.wrote++
 			m.KeywordKind = pg.KeywordKind(e)
@@ -8778,151 +15865,247 @@ func (d *jsonDecoder) decodeScanToken(t *jsonType) (*pg.ScanToken, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSecLabelStmt(t *jsonType) (*pg.SecLabelStmt, error) {
 	m := &pg.SecLabelStmt{}
+	return m, d.fillSecLabelStmt(t, m)
+}
+
+func (d *jsonDecoder) fillSecLabelStmt(t *jsonType, m *pg.SecLabelStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "objtype":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ObjectType_value)
 			d.wrote++
 			m.Objtype = pg.ObjectType(e)
 			return err
-		case 2:
+		case "object":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Object = v
 			d.wrote++
 			return err
-		case 3:
+		case "provider":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Provider)
-		case 4:
+		case "label":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Label)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSelectStmt(t *jsonType) (*pg.SelectStmt, error) {
 	m := &pg.SelectStmt{}
+	return m, d.fillSelectStmt(t, m)
+}
+
+func (d *jsonDecoder) fillSelectStmt(t *jsonType, m *pg.SelectStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "distinct_clause", "distinctClause":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.DistinctClause = append(m.DistinctClause, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "into_clause", "intoClause":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeIntoClause(f.child)
 			m.IntoClause = v
 			d.wrote++
 			return err
-		case 3:
+		case "target_list", "targetList":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TargetList = append(m.TargetList, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "from_clause", "fromClause":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.FromClause = append(m.FromClause, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "where_clause", "whereClause":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 6:
+		case "group_clause", "groupClause":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.GroupClause = append(m.GroupClause, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "group_distinct", "groupDistinct":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.GroupDistinct)
-		case 8:
+		case "having_clause", "havingClause":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.HavingClause = v
 			d.wrote++
 			return err
-		case 9:
+		case "window_clause", "windowClause":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.WindowClause = append(m.WindowClause, v)
 				d.wrote++
 				return err
 			})
-		case 10:
+		case "values_lists", "valuesLists":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ValuesLists = append(m.ValuesLists, v)
 				d.wrote++
 				return err
 			})
-		case 11:
+		case "sort_clause", "sortClause":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.SortClause = append(m.SortClause, v)
 				d.wrote++
 				return err
 			})
-		case 12:
+		case "limit_offset", "limitOffset":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.LimitOffset = v
 			d.wrote++
 			return err
-		case 13:
+		case "limit_count", "limitCount":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.LimitCount = v
 			d.wrote++
 			return err
-		case 14:
+		case "limit_option", "limitOption":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.LimitOption_value)
 			d.wrote++
 			m.LimitOption = pg.LimitOption(e)
 			return err
-		case 15:
+		case "locking_clause", "lockingClause":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.LockingClause = append(m.LockingClause, v)
 				d.wrote++
 				return err
 			})
-		case 16:
+		case "with_clause", "withClause":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeWithClause(f.child)
 			m.WithClause = v
 			d.wrote++
 			return err
-		case 17:
+		case "op":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SetOperation_value)
 			d.wrote++
 			m.Op = pg.SetOperation(e)
 			return err
-		case 18:
+		case "all":
+			f := t.byNum[18]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.All)
-		case 19:
+		case "larg":
+			f := t.byNum[19]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeSelectStmt(f.child)
 			m.Larg = v
 			d.wrote++
 			return err
-		case 20:
+		case "rarg":
+			f := t.byNum[20]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeSelectStmt(f.child)
 			m.Rarg = v
 			d.wrote++
@@ -8930,56 +16113,88 @@ func (d *jsonDecoder) decodeSelectStmt(t *jsonType) (*pg.SelectStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSetOperationStmt(t *jsonType) (*pg.SetOperationStmt, error) {
 	m := &pg.SetOperationStmt{}
+	return m, d.fillSetOperationStmt(t, m)
+}
+
+func (d *jsonDecoder) fillSetOperationStmt(t *jsonType, m *pg.SetOperationStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "op":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SetOperation_value)
 			d.wrote++
 			m.Op = pg.SetOperation(e)
 			return err
-		case 2:
+		case "all":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.All)
-		case 3:
+		case "larg":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Larg = v
 			d.wrote++
 			return err
-		case 4:
+		case "rarg":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Rarg = v
 			d.wrote++
 			return err
-		case 5:
+		case "col_types", "colTypes":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ColTypes = append(m.ColTypes, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "col_typmods", "colTypmods":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ColTypmods = append(m.ColTypmods, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "col_collations", "colCollations":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ColCollations = append(m.ColCollations, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "group_clauses", "groupClauses":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.GroupClauses = append(m.GroupClauses, v)
@@ -8989,109 +16204,177 @@ func (d *jsonDecoder) decodeSetOperationStmt(t *jsonType) (*pg.SetOperationStmt,
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSetToDefault(t *jsonType) (*pg.SetToDefault, error) {
 	m := &pg.SetToDefault{}
+	return m, d.fillSetToDefault(t, m)
+}
+
+func (d *jsonDecoder) fillSetToDefault(t *jsonType, m *pg.SetToDefault) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "type_id", "typeId":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.TypeId)
-		case 3:
+		case "type_mod", "typeMod":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.TypeMod)
-		case 4:
+		case "collation":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Collation)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSortBy(t *jsonType) (*pg.SortBy, error) {
 	m := &pg.SortBy{}
+	return m, d.fillSortBy(t, m)
+}
+
+func (d *jsonDecoder) fillSortBy(t *jsonType, m *pg.SortBy) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "node":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Node = v
 			d.wrote++
 			return err
-		case 2:
+		case "sortby_dir":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SortByDir_value)
 			d.wrote++
 			m.SortbyDir = pg.SortByDir(e)
 			return err
-		case 3:
+		case "sortby_nulls":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SortByNulls_value)
 			d.wrote++
 			m.SortbyNulls = pg.SortByNulls(e)
 			return err
-		case 4:
+		case "use_op", "useOp":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.UseOp = append(m.UseOp, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSortGroupClause(t *jsonType) (*pg.SortGroupClause, error) {
 	m := &pg.SortGroupClause{}
+	return m, d.fillSortGroupClause(t, m)
+}
+
+func (d *jsonDecoder) fillSortGroupClause(t *jsonType, m *pg.SortGroupClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "tle_sort_group_ref", "tleSortGroupRef":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.TleSortGroupRef)
-		case 2:
+		case "eqop":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Eqop)
-		case 3:
+		case "sortop":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Sortop)
-		case 4:
+		case "nulls_first":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.NullsFirst)
-		case 5:
+		case "hashable":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Hashable)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeStatsElem(t *jsonType) (*pg.StatsElem, error) {
 	m := &pg.StatsElem{}
+	return m, d.fillStatsElem(t, m)
+}
+
+func (d *jsonDecoder) fillStatsElem(t *jsonType, m *pg.StatsElem) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "expr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Expr = v
 			d.wrote++
@@ -9099,190 +16382,330 @@ func (d *jsonDecoder) decodeStatsElem(t *jsonType) (*pg.StatsElem, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeString(t *jsonType) (*pg.String, error) {
 	m := &pg.String{}
+	return m, d.fillString(t, m)
+}
+
+func (d *jsonDecoder) fillString(t *jsonType, m *pg.String) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "sval":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Sval)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSubLink(t *jsonType) (*pg.SubLink, error) {
 	m := &pg.SubLink{}
+	return m, d.fillSubLink(t, m)
+}
+
+func (d *jsonDecoder) fillSubLink(t *jsonType, m *pg.SubLink) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "sub_link_type", "subLinkType":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SubLinkType_value)
 			d.wrote++
 			m.SubLinkType = pg.SubLinkType(e)
 			return err
-		case 3:
+		case "sub_link_id", "subLinkId":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.SubLinkId)
-		case 4:
+		case "testexpr":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Testexpr = v
 			d.wrote++
 			return err
-		case 5:
+		case "oper_name", "operName":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.OperName = append(m.OperName, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "subselect":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Subselect = v
 			d.wrote++
 			return err
-		case 7:
+		case "location":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSubPlan(t *jsonType) (*pg.SubPlan, error) {
 	m := &pg.SubPlan{}
+	return m, d.fillSubPlan(t, m)
+}
+
+func (d *jsonDecoder) fillSubPlan(t *jsonType, m *pg.SubPlan) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "sub_link_type", "subLinkType":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.SubLinkType_value)
 			d.wrote++
 			m.SubLinkType = pg.SubLinkType(e)
 			return err
-		case 3:
+		case "testexpr":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Testexpr = v
 			d.wrote++
 			return err
-		case 4:
+		case "param_ids", "paramIds":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ParamIds = append(m.ParamIds, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "plan_id":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.PlanId)
-		case 6:
+		case "plan_name":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.PlanName)
-		case 7:
+		case "first_col_type", "firstColType":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.FirstColType)
-		case 8:
+		case "first_col_typmod", "firstColTypmod":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.FirstColTypmod)
-		case 9:
+		case "first_col_collation", "firstColCollation":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.FirstColCollation)
-		case 10:
+		case "use_hash_table", "useHashTable":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.UseHashTable)
-		case 11:
+		case "unknown_eq_false", "unknownEqFalse":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.UnknownEqFalse)
-		case 12:
+		case "parallel_safe":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.ParallelSafe)
-		case 13:
+		case "set_param", "setParam":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.SetParam = append(m.SetParam, v)
 				d.wrote++
 				return err
 			})
-		case 14:
+		case "par_param", "parParam":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ParParam = append(m.ParParam, v)
 				d.wrote++
 				return err
 			})
-		case 15:
+		case "args":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 16:
+		case "startup_cost":
+			f := t.byNum[16]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setFloat(&m.StartupCost)
-		case 17:
+		case "per_call_cost":
+			f := t.byNum[17]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setFloat(&m.PerCallCost)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeSubscriptingRef(t *jsonType) (*pg.SubscriptingRef, error) {
 	m := &pg.SubscriptingRef{}
+	return m, d.fillSubscriptingRef(t, m)
+}
+
+func (d *jsonDecoder) fillSubscriptingRef(t *jsonType, m *pg.SubscriptingRef) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "refcontainertype":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Refcontainertype)
-		case 3:
+		case "refelemtype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Refelemtype)
-		case 4:
+		case "refrestype":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Refrestype)
-		case 5:
+		case "reftypmod":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Reftypmod)
-		case 6:
+		case "refcollid":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Refcollid)
-		case 7:
+		case "refupperindexpr":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Refupperindexpr = append(m.Refupperindexpr, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "reflowerindexpr":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Reflowerindexpr = append(m.Reflowerindexpr, v)
 				d.wrote++
 				return err
 			})
-		case 9:
+		case "refexpr":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Refexpr = v
 			d.wrote++
 			return err
-		case 10:
+		case "refassgnexpr":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Refassgnexpr = v
 			d.wrote++
@@ -9290,141 +16713,217 @@ func (d *jsonDecoder) decodeSubscriptingRef(t *jsonType) (*pg.SubscriptingRef, e
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTableFunc(t *jsonType) (*pg.TableFunc, error) {
 	m := &pg.TableFunc{}
+	return m, d.fillTableFunc(t, m)
+}
+
+func (d *jsonDecoder) fillTableFunc(t *jsonType, m *pg.TableFunc) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "ns_uris":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.NsUris = append(m.NsUris, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "ns_names":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.NsNames = append(m.NsNames, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "docexpr":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Docexpr = v
 			d.wrote++
 			return err
-		case 4:
+		case "rowexpr":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Rowexpr = v
 			d.wrote++
 			return err
-		case 5:
+		case "colnames":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Colnames = append(m.Colnames, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "coltypes":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Coltypes = append(m.Coltypes, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "coltypmods":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Coltypmods = append(m.Coltypmods, v)
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "colcollations":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Colcollations = append(m.Colcollations, v)
 				d.wrote++
 				return err
 			})
-		case 9:
+		case "colexprs":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Colexprs = append(m.Colexprs, v)
 				d.wrote++
 				return err
 			})
-		case 10:
+		case "coldefexprs":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Coldefexprs = append(m.Coldefexprs, v)
 				d.wrote++
 				return err
 			})
-		case 11:
+		case "notnulls":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				var v uint64
 				err := d.setUint64(&v)
 				m.Notnulls = append(m.Notnulls, v)
 				return err
 			})
-		case 12:
+		case "ordinalitycol":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Ordinalitycol)
-		case 13:
+		case "location":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTableLikeClause(t *jsonType) (*pg.TableLikeClause, error) {
 	m := &pg.TableLikeClause{}
+	return m, d.fillTableLikeClause(t, m)
+}
+
+func (d *jsonDecoder) fillTableLikeClause(t *jsonType, m *pg.TableLikeClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Options)
-		case 3:
+		case "relation_oid", "relationOid":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.RelationOid)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTableSampleClause(t *jsonType) (*pg.TableSampleClause, error) {
 	m := &pg.TableSampleClause{}
+	return m, d.fillTableSampleClause(t, m)
+}
+
+func (d *jsonDecoder) fillTableSampleClause(t *jsonType, m *pg.TableSampleClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "tsmhandler":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Tsmhandler)
-		case 2:
+		case "args":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "repeatable":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Repeatable = v
 			d.wrote++
@@ -9432,115 +16931,191 @@ func (d *jsonDecoder) decodeTableSampleClause(t *jsonType) (*pg.TableSampleClaus
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTargetEntry(t *jsonType) (*pg.TargetEntry, error) {
 	m := &pg.TargetEntry{}
+	return m, d.fillTargetEntry(t, m)
+}
+
+func (d *jsonDecoder) fillTargetEntry(t *jsonType, m *pg.TargetEntry) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "expr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Expr = v
 			d.wrote++
 			return err
-		case 3:
+		case "resno":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Resno)
-		case 4:
+		case "resname":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Resname)
-		case 5:
+		case "ressortgroupref":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Ressortgroupref)
-		case 6:
+		case "resorigtbl":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Resorigtbl)
-		case 7:
+		case "resorigcol":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Resorigcol)
-		case 8:
+		case "resjunk":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Resjunk)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTransactionStmt(t *jsonType) (*pg.TransactionStmt, error) {
 	m := &pg.TransactionStmt{}
+	return m, d.fillTransactionStmt(t, m)
+}
+
+func (d *jsonDecoder) fillTransactionStmt(t *jsonType, m *pg.TransactionStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.TransactionStmtKind_value)
 			d.wrote++
 			m.Kind = pg.TransactionStmtKind(e)
 			return err
-		case 2:
+		case "options":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "savepoint_name":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.SavepointName)
-		case 4:
+		case "gid":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Gid)
-		case 5:
+		case "chain":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Chain)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTriggerTransition(t *jsonType) (*pg.TriggerTransition, error) {
 	m := &pg.TriggerTransition{}
+	return m, d.fillTriggerTransition(t, m)
+}
+
+func (d *jsonDecoder) fillTriggerTransition(t *jsonType, m *pg.TriggerTransition) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "is_new", "isNew":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsNew)
-		case 3:
+		case "is_table", "isTable":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsTable)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTruncateStmt(t *jsonType) (*pg.TruncateStmt, error) {
 	m := &pg.TruncateStmt{}
+	return m, d.fillTruncateStmt(t, m)
+}
+
+func (d *jsonDecoder) fillTruncateStmt(t *jsonType, m *pg.TruncateStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relations":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Relations = append(m.Relations, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "restart_seqs":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.RestartSeqs)
-		case 3:
+		case "behavior":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.DropBehavior_value)
 			d.wrote++
 			m.Behavior = pg.DropBehavior(e)
@@ -9548,66 +17123,106 @@ func (d *jsonDecoder) decodeTruncateStmt(t *jsonType) (*pg.TruncateStmt, error) 
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTypeCast(t *jsonType) (*pg.TypeCast, error) {
 	m := &pg.TypeCast{}
+	return m, d.fillTypeCast(t, m)
+}
+
+func (d *jsonDecoder) fillTypeCast(t *jsonType, m *pg.TypeCast) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "arg":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Arg = v
 			d.wrote++
 			return err
-		case 2:
+		case "type_name", "typeName":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.TypeName = v
 			d.wrote++
 			return err
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeTypeName(t *jsonType) (*pg.TypeName, error) {
 	m := &pg.TypeName{}
+	return m, d.fillTypeName(t, m)
+}
+
+func (d *jsonDecoder) fillTypeName(t *jsonType, m *pg.TypeName) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "names":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Names = append(m.Names, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "type_oid", "typeOid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.TypeOid)
-		case 3:
+		case "setof":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Setof)
-		case 4:
+		case "pct_type":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.PctType)
-		case 5:
+		case "typmods":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Typmods = append(m.Typmods, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "typemod":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Typemod)
-		case 7:
+		case "array_bounds", "arrayBounds":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			d.inBounds = true
 			defer func() { d.inBounds = false }()
 			return d.array(func() error {
@@ -9616,70 +17231,102 @@ func (d *jsonDecoder) decodeTypeName(t *jsonType) (*pg.TypeName, error) {
 				d.wrote++
 				return err
 			})
-		case 8:
+		case "location":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeUnlistenStmt(t *jsonType) (*pg.UnlistenStmt, error) {
 	m := &pg.UnlistenStmt{}
+	return m, d.fillUnlistenStmt(t, m)
+}
+
+func (d *jsonDecoder) fillUnlistenStmt(t *jsonType, m *pg.UnlistenStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "conditionname":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Conditionname)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeUpdateStmt(t *jsonType) (*pg.UpdateStmt, error) {
 	m := &pg.UpdateStmt{}
+	return m, d.fillUpdateStmt(t, m)
+}
+
+func (d *jsonDecoder) fillUpdateStmt(t *jsonType, m *pg.UpdateStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "target_list", "targetList":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.TargetList = append(m.TargetList, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "where_clause", "whereClause":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.WhereClause = v
 			d.wrote++
 			return err
-		case 4:
+		case "from_clause", "fromClause":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.FromClause = append(m.FromClause, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "returning_list", "returningList":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ReturningList = append(m.ReturningList, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "with_clause", "withClause":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeWithClause(f.child)
 			m.WithClause = v
 			d.wrote++
@@ -9687,25 +17334,37 @@ func (d *jsonDecoder) decodeUpdateStmt(t *jsonType) (*pg.UpdateStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeVacuumRelation(t *jsonType) (*pg.VacuumRelation, error) {
 	m := &pg.VacuumRelation{}
+	return m, d.fillVacuumRelation(t, m)
+}
+
+func (d *jsonDecoder) fillVacuumRelation(t *jsonType, m *pg.VacuumRelation) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "relation":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.Relation = v
 			d.wrote++
 			return err
-		case 2:
+		case "oid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Oid)
-		case 3:
+		case "va_cols":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.VaCols = append(m.VaCols, v)
@@ -9715,160 +17374,252 @@ func (d *jsonDecoder) decodeVacuumRelation(t *jsonType) (*pg.VacuumRelation, err
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeVacuumStmt(t *jsonType) (*pg.VacuumStmt, error) {
 	m := &pg.VacuumStmt{}
+	return m, d.fillVacuumStmt(t, m)
+}
+
+func (d *jsonDecoder) fillVacuumStmt(t *jsonType, m *pg.VacuumStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "options":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "rels":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Rels = append(m.Rels, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "is_vacuumcmd":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsVacuumcmd)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeVar(t *jsonType) (*pg.Var, error) {
 	m := &pg.Var{}
+	return m, d.fillVar(t, m)
+}
+
+func (d *jsonDecoder) fillVar(t *jsonType, m *pg.Var) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "varno":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Varno)
-		case 3:
+		case "varattno":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Varattno)
-		case 4:
+		case "vartype":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Vartype)
-		case 5:
+		case "vartypmod":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Vartypmod)
-		case 6:
+		case "varcollid":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Varcollid)
-		case 7:
+		case "varnullingrels":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				var v uint64
 				err := d.setUint64(&v)
 				m.Varnullingrels = append(m.Varnullingrels, v)
 				return err
 			})
-		case 8:
+		case "varlevelsup":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Varlevelsup)
-		case 9:
+		case "location":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeVariableSetStmt(t *jsonType) (*pg.VariableSetStmt, error) {
 	m := &pg.VariableSetStmt{}
+	return m, d.fillVariableSetStmt(t, m)
+}
+
+func (d *jsonDecoder) fillVariableSetStmt(t *jsonType, m *pg.VariableSetStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.VariableSetKind_value)
 			d.wrote++
 			m.Kind = pg.VariableSetKind(e)
 			return err
-		case 2:
+		case "name":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 3:
+		case "args":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "is_local":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.IsLocal)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeVariableShowStmt(t *jsonType) (*pg.VariableShowStmt, error) {
 	m := &pg.VariableShowStmt{}
+	return m, d.fillVariableShowStmt(t, m)
+}
+
+func (d *jsonDecoder) fillVariableShowStmt(t *jsonType, m *pg.VariableShowStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeViewStmt(t *jsonType) (*pg.ViewStmt, error) {
 	m := &pg.ViewStmt{}
+	return m, d.fillViewStmt(t, m)
+}
+
+func (d *jsonDecoder) fillViewStmt(t *jsonType, m *pg.ViewStmt) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "view":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeRangeVar(f.child)
 			m.View = v
 			d.wrote++
 			return err
-		case 2:
+		case "aliases":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Aliases = append(m.Aliases, v)
 				d.wrote++
 				return err
 			})
-		case 3:
+		case "query":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Query = v
 			d.wrote++
 			return err
-		case 4:
+		case "replace":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Replace)
-		case 5:
+		case "options":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Options = append(m.Options, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "with_check_option", "withCheckOption":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.ViewCheckOption_value)
 			d.wrote++
 			m.WithCheckOption = pg.ViewCheckOption(e)
@@ -9876,311 +17627,543 @@ func (d *jsonDecoder) decodeViewStmt(t *jsonType) (*pg.ViewStmt, error) {
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeWindowClause(t *jsonType) (*pg.WindowClause, error) {
 	m := &pg.WindowClause{}
+	return m, d.fillWindowClause(t, m)
+}
+
+func (d *jsonDecoder) fillWindowClause(t *jsonType, m *pg.WindowClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "refname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Refname)
-		case 3:
+		case "partition_clause", "partitionClause":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.PartitionClause = append(m.PartitionClause, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "order_clause", "orderClause":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.OrderClause = append(m.OrderClause, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "frame_options", "frameOptions":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.FrameOptions)
-		case 6:
+		case "start_offset", "startOffset":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.StartOffset = v
 			d.wrote++
 			return err
-		case 7:
+		case "end_offset", "endOffset":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.EndOffset = v
 			d.wrote++
 			return err
-		case 8:
+		case "run_condition", "runCondition":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.RunCondition = append(m.RunCondition, v)
 				d.wrote++
 				return err
 			})
-		case 9:
+		case "start_in_range_func", "startInRangeFunc":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.StartInRangeFunc)
-		case 10:
+		case "end_in_range_func", "endInRangeFunc":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.EndInRangeFunc)
-		case 11:
+		case "in_range_coll", "inRangeColl":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.InRangeColl)
-		case 12:
+		case "in_range_asc", "inRangeAsc":
+			f := t.byNum[12]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.InRangeAsc)
-		case 13:
+		case "in_range_nulls_first", "inRangeNullsFirst":
+			f := t.byNum[13]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.InRangeNullsFirst)
-		case 14:
+		case "winref":
+			f := t.byNum[14]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Winref)
-		case 15:
+		case "copied_order", "copiedOrder":
+			f := t.byNum[15]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.CopiedOrder)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeWindowDef(t *jsonType) (*pg.WindowDef, error) {
 	m := &pg.WindowDef{}
+	return m, d.fillWindowDef(t, m)
+}
+
+func (d *jsonDecoder) fillWindowDef(t *jsonType, m *pg.WindowDef) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "name":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 2:
+		case "refname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Refname)
-		case 3:
+		case "partition_clause", "partitionClause":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.PartitionClause = append(m.PartitionClause, v)
 				d.wrote++
 				return err
 			})
-		case 4:
+		case "order_clause", "orderClause":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.OrderClause = append(m.OrderClause, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "frame_options", "frameOptions":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.FrameOptions)
-		case 6:
+		case "start_offset", "startOffset":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.StartOffset = v
 			d.wrote++
 			return err
-		case 7:
+		case "end_offset", "endOffset":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.EndOffset = v
 			d.wrote++
 			return err
-		case 8:
+		case "location":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeWindowFunc(t *jsonType) (*pg.WindowFunc, error) {
 	m := &pg.WindowFunc{}
+	return m, d.fillWindowFunc(t, m)
+}
+
+func (d *jsonDecoder) fillWindowFunc(t *jsonType, m *pg.WindowFunc) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "winfnoid":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Winfnoid)
-		case 3:
+		case "wintype":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Wintype)
-		case 4:
+		case "wincollid":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Wincollid)
-		case 5:
+		case "inputcollid":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Inputcollid)
-		case 6:
+		case "args":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "aggfilter":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Aggfilter = v
 			d.wrote++
 			return err
-		case 8:
+		case "winref":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Winref)
-		case 9:
+		case "winstar":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Winstar)
-		case 10:
+		case "winagg":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Winagg)
-		case 11:
+		case "location":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeWithCheckOption(t *jsonType) (*pg.WithCheckOption, error) {
 	m := &pg.WithCheckOption{}
+	return m, d.fillWithCheckOption(t, m)
+}
+
+func (d *jsonDecoder) fillWithCheckOption(t *jsonType, m *pg.WithCheckOption) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "kind":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.WCOKind_value)
 			d.wrote++
 			m.Kind = pg.WCOKind(e)
 			return err
-		case 2:
+		case "relname":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Relname)
-		case 3:
+		case "polname":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Polname)
-		case 4:
+		case "qual":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Qual = v
 			d.wrote++
 			return err
-		case 5:
+		case "cascaded":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Cascaded)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeWithClause(t *jsonType) (*pg.WithClause, error) {
 	m := &pg.WithClause{}
+	return m, d.fillWithClause(t, m)
+}
+
+func (d *jsonDecoder) fillWithClause(t *jsonType, m *pg.WithClause) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "ctes":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Ctes = append(m.Ctes, v)
 				d.wrote++
 				return err
 			})
-		case 2:
+		case "recursive":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Recursive)
-		case 3:
+		case "location":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeXmlExpr(t *jsonType) (*pg.XmlExpr, error) {
 	m := &pg.XmlExpr{}
+	return m, d.fillXmlExpr(t, m)
+}
+
+func (d *jsonDecoder) fillXmlExpr(t *jsonType, m *pg.XmlExpr) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xpr":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Xpr = v
 			d.wrote++
 			return err
-		case 2:
+		case "op":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.XmlExprOp_value)
 			d.wrote++
 			m.Op = pg.XmlExprOp(e)
 			return err
-		case 3:
+		case "name":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setText(&m.Name)
-		case 4:
+		case "named_args":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.NamedArgs = append(m.NamedArgs, v)
 				d.wrote++
 				return err
 			})
-		case 5:
+		case "arg_names":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.ArgNames = append(m.ArgNames, v)
 				d.wrote++
 				return err
 			})
-		case 6:
+		case "args":
+			f := t.byNum[6]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.array(func() error {
 				v, err := d.decodeNode(f.child)
 				m.Args = append(m.Args, v)
 				d.wrote++
 				return err
 			})
-		case 7:
+		case "xmloption":
+			f := t.byNum[7]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.XmlOptionType_value)
 			d.wrote++
 			m.Xmloption = pg.XmlOptionType(e)
 			return err
-		case 8:
+		case "indent":
+			f := t.byNum[8]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Indent)
-		case 9:
+		case "type":
+			f := t.byNum[9]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setUint32(&m.Type)
-		case 10:
+		case "typmod":
+			f := t.byNum[10]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Typmod)
-		case 11:
+		case "location":
+			f := t.byNum[11]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }
 
 func (d *jsonDecoder) decodeXmlSerialize(t *jsonType) (*pg.XmlSerialize, error) {
 	m := &pg.XmlSerialize{}
+	return m, d.fillXmlSerialize(t, m)
+}
+
+func (d *jsonDecoder) fillXmlSerialize(t *jsonType, m *pg.XmlSerialize) error {
 	err := d.object(func(key string) error {
-		f := t.fields[key]
-		if done, err := d.pass(f); done {
-			return err
-		}
-		switch f.num {
-		case 1:
+		switch key {
+		case "xmloption":
+			f := t.byNum[1]
+			if f.use == dropField {
+				return d.skip()
+			}
 			e, err := d.enum(pg.XmlOptionType_value)
 			d.wrote++
 			m.Xmloption = pg.XmlOptionType(e)
 			return err
-		case 2:
+		case "expr":
+			f := t.byNum[2]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeNode(f.child)
 			m.Expr = v
 			d.wrote++
 			return err
-		case 3:
+		case "type_name", "typeName":
+			f := t.byNum[3]
+			if f.use == dropField {
+				return d.skip()
+			}
 			v, err := d.decodeTypeName(f.child)
 			m.TypeName = v
 			d.wrote++
 			return err
-		case 4:
+		case "indent":
+			f := t.byNum[4]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setBool(&m.Indent)
-		case 5:
+		case "location":
+			f := t.byNum[5]
+			if f.use == dropField {
+				return d.skip()
+			}
 			return d.setInt32(&m.Location)
 		}
 		return errJSON
 	})
-	return m, err
+	return err
 }

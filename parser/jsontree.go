@@ -8,6 +8,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
 	pgparser "github.com/pganalyze/pg_query_go/v5/parser"
@@ -33,7 +34,9 @@ type jsonType struct {
 	// field name, which is the protobuf field's name or its JSON name. A
 	// Node's keys are the names of the message types it may hold.
 	fields map[string]*jsonField
-	rule   *treeRule
+	// byNum are the fields by number.
+	byNum []*jsonField
+	rule  *treeRule
 }
 
 type jsonField struct {
@@ -67,6 +70,7 @@ var jsonEmptyTypes = sync.OnceValue(func() map[protoreflect.Name]*jsonType {
 			t.fields[string(fd.Name())] = f
 			t.fields[fd.JSONName()] = f
 		}
+		t.index()
 		byName[md.Name()] = t
 	}
 	return byName
@@ -132,7 +136,20 @@ func newJSONTypes(rules map[protoreflect.Name]treeRule, emptyOthers bool, whole 
 			}
 		}
 	}
+	for _, t := range byName {
+		t.index()
+	}
 	return byName
+}
+
+// index fills t.byNum from t.fields.
+func (t *jsonType) index() {
+	for _, f := range t.fields {
+		for int(f.num) >= len(t.byNum) {
+			t.byNum = append(t.byNum, nil)
+		}
+		t.byNum[f.num] = f
+	}
 }
 
 // prunes reports whether messages of type t can lose fields.
@@ -205,6 +222,8 @@ type jsonDecoder struct {
 	// the last integer read.
 	wrote   int
 	lastInt int64
+	// strs holds the short strings read (keep).
+	strs []byte
 }
 
 func (d *jsonDecoder) peek() byte {
@@ -483,18 +502,6 @@ func nodeKey(s string) (string, bool) {
 	return s[2 : 2+end], true
 }
 
-// pass reads over the value of f, a field of the message being read, when
-// it is not read into the tree: true when it did (or found f unknown).
-func (d *jsonDecoder) pass(f *jsonField) (bool, error) {
-	switch {
-	case f == nil:
-		return true, errJSON
-	case f.use == dropField:
-		return true, d.skip()
-	}
-	return false, nil
-}
-
 // The readers of scalar values, for the generated code: each reads one
 // value into *v.
 
@@ -508,8 +515,7 @@ func (d *jsonDecoder) setText(v *string) error {
 		switch d.s[d.i] {
 		case '"':
 			d.i++
-			// A copy, so that the tree does not hold on to the JSON.
-			*v = strings.Clone(d.s[start : d.i-1])
+			*v = d.keep(d.s[start : d.i-1])
 			return nil
 		case '\\':
 			d.i = start
@@ -520,6 +526,24 @@ func (d *jsonDecoder) setText(v *string) error {
 		d.i++
 	}
 	return errJSON
+}
+
+// keep copies s, so that the tree does not hold on to the JSON: short
+// strings into a chunk shared with the next ones (one allocation for
+// many names), kept as long as any of them is.
+func (d *jsonDecoder) keep(s string) string {
+	const chunk, long = 2048, 128
+	switch {
+	case s == "":
+		return ""
+	case len(s) > long:
+		return strings.Clone(s)
+	case cap(d.strs)-len(d.strs) < len(s):
+		d.strs = make([]byte, 0, chunk)
+	}
+	at := len(d.strs)
+	d.strs = append(d.strs, s...)
+	return unsafe.String(&d.strs[at], len(s))
 }
 
 func (d *jsonDecoder) setBool(v *bool) (err error) {

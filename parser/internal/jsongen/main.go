@@ -122,31 +122,61 @@ func message(b *bytes.Buffer, md protoreflect.MessageDescriptor) error {
 		return err
 	}
 	name := st.Name()
+	if md.Name() == "Node" {
+		return node(b, md, fields)
+	}
 	aConst := md.Name() == "A_Const"
-	fmt.Fprintf(b, "func (d *jsonDecoder) decode%s(t *jsonType) (*pg.%s, error) {\n", name, name)
-	fmt.Fprintf(b, "m := &pg.%s{}\n", name)
+	fmt.Fprintf(b, "func (d *jsonDecoder) decode%s(t *jsonType) (*pg.%s, error) {\nm := &pg.%s{}\nreturn m, d.fill%s(t, m)\n}\n\n", name, name, name, name)
+	fmt.Fprintf(b, "func (d *jsonDecoder) fill%s(t *jsonType, m *pg.%s) error {\n", name, name)
+	if md.Fields().Len() == 0 {
+		b.WriteString("return d.object(func(string) error { return errJSON })\n}\n\n")
+		return nil
+	}
 	if aConst {
 		// pg_query leaves out an Integer's ival when it is 0 or less: see
 		// jsonDecoder.aConstLossy.
 		b.WriteString("emptyInt, loc := false, int64(0)\n")
 	}
-	if md.Fields().Len() == 0 {
-		b.WriteString("return m, d.object(func(string) error { return errJSON })\n}\n\n")
-		return nil
-	}
-	b.WriteString("err := d.object(func(key string) error {\nf := t.fields[key]\nif done, err := d.pass(f); done {\nreturn err\n}\nswitch f.num {\n")
+	b.WriteString("err := d.object(func(key string) error {\nswitch key {\n")
 	for i := 0; i < md.Fields().Len(); i++ {
 		fd := md.Fields().Get(i)
-		fmt.Fprintf(b, "case %d:\n", fd.Number())
+		keys := []string{strconv.Quote(string(fd.Name()))}
+		if fd.JSONName() != string(fd.Name()) {
+			keys = append(keys, strconv.Quote(fd.JSONName()))
+		}
+		fmt.Fprintf(b, "case %s:\nf := t.byNum[%d]\nif f.use == dropField {\nreturn d.skip()\n}\n", strings.Join(keys, ", "), fd.Number())
 		if err := field(b, md, fd, fields[fd.Number()], aConst); err != nil {
 			return fmt.Errorf("%s: %w", fd.Name(), err)
 		}
 	}
 	b.WriteString("}\nreturn errJSON\n})\n")
 	if aConst {
-		b.WriteString("if err == nil && emptyInt && d.aConstLossy(loc) {\nreturn nil, errLossy\n}\n")
+		b.WriteString("if err == nil && emptyInt && d.aConstLossy(loc) {\nreturn errLossy\n}\n")
 	}
-	b.WriteString("return m, err\n}\n\n")
+	b.WriteString("return err\n}\n\n")
+	return nil
+}
+
+// node writes the reader of a Node, whose one key names the type of the
+// message it holds. The Node, the oneof wrapper and the message are
+// allocated as one.
+func node(b *bytes.Buffer, md protoreflect.MessageDescriptor, fields map[protoreflect.FieldNumber]goField) error {
+	b.WriteString("func (d *jsonDecoder) decodeNode(t *jsonType) (*pg.Node, error) {\nvar n *pg.Node\nerr := d.object(func(key string) error {\nswitch key {\n")
+	for i := 0; i < md.Fields().Len(); i++ {
+		fd := md.Fields().Get(i)
+		gf := fields[fd.Number()]
+		child := gf.typ.Elem().Name()
+		fmt.Fprintf(b, "case %q:\nf := t.byNum[%d]\nif f.use == dropField {\nreturn d.skip()\n}\n", fd.Message().Name(), fd.Number())
+		fmt.Fprintf(b, "a := &struct {\nn pg.Node\nw pg.%s\nm pg.%s\n}{}\na.w.%s = &a.m\na.n.Node = &a.w\nn = &a.n\n", gf.wrapper, child, gf.wrapperField)
+		if fd.Message().Name() == "Integer" {
+			// An Integer written {} in a Node: see jsonDecoder.intNodeLossy.
+			fmt.Fprintf(b, "w := d.wrote\nerr := d.fill%s(f.child, &a.m)\nif err == nil && d.wrote == w {\nif d.intNodeLossy() {\nreturn errLossy\n}\na.m.Ival = -1\n}\n", child)
+		} else {
+			fmt.Fprintf(b, "err := d.fill%s(f.child, &a.m)\n", child)
+		}
+		b.WriteString("d.wrote++\nreturn err\n")
+	}
+	b.WriteString("}\nreturn errJSON\n})\nif n == nil {\nn = &pg.Node{}\n}\nreturn n, err\n}\n\n")
 	return nil
 }
 
