@@ -200,6 +200,9 @@ func (f *File) parsePiece(p region, last bool) (unscannedPart, bool) {
 // is scanned again up to that literal. false when the range does not scan.
 func (f *File) firstToken(lo, hi int) (int, bool) {
 	src := f.Src[lo:hi]
+	if i, ok := skipComments(src); ok {
+		return lo + i, true
+	}
 	i := firstNonBlank(src)
 	if strings.HasPrefix(src[i:], "/*") {
 		if j := strings.Index(src[i:], "*/"); j >= 0 {
@@ -237,6 +240,53 @@ func (f *File) firstToken(lo, hi int) (int, bool) {
 			return 0, false
 		}
 	}
+}
+
+// skipComments returns where the first token of s starts when only white
+// space and comments, as PostgreSQL's scanner reads them, come before it:
+// "--" to the end of the line, "/*" to the "*/" that closes it (they
+// nest). false when s holds anything else before a token, which the
+// scanner then reads: an unclosed comment, or white space the scanner
+// may read otherwise than blank does (a vertical tab).
+func skipComments(s string) (int, bool) {
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case blank(c):
+			i++
+		case strings.HasPrefix(s[i:], "--"):
+			j := strings.IndexAny(s[i:], "\n\r")
+			if j < 0 {
+				return 0, false
+			}
+			i += j
+		case strings.HasPrefix(s[i:], "/*"):
+			depth := 0
+			for {
+				switch {
+				case i >= len(s):
+					return 0, false
+				case strings.HasPrefix(s[i:], "/*"):
+					depth++
+					i += 2
+					continue
+				case strings.HasPrefix(s[i:], "*/"):
+					depth--
+					i += 2
+				default:
+					i++
+					continue
+				}
+				if depth == 0 {
+					break
+				}
+			}
+		case c == '\v' || c >= 0x80:
+			return 0, false
+		default:
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // mayHoldDirective reports whether s may hold a directive comment.

@@ -245,3 +245,52 @@ func TestParseUnscannedCorpus(t *testing.T) {
 		t.Fatalf("only %d files parsed", files)
 	}
 }
+
+// TestSkipComments checks skipComments against PostgreSQL's scanner: where
+// it finds the first token, the scanner's first token that is no comment
+// starts there.
+func TestSkipComments(t *testing.T) {
+	cases := []string{
+		"SELECT 1",
+		"  -- a\nSELECT 1",
+		"--a\r\nSELECT 1",
+		"--a\rSELECT 1",
+		"/* a */ SELECT 1",
+		"/* a /* nested */ still */ SELECT 1",
+		"/**/SELECT 1",
+		"/***/SELECT 1",
+		"/* a **/ SELECT 1",
+		"/*/ a */ SELECT 1",
+		"/* -- */ SELECT 1",
+		"-- /* \nSELECT 1",
+		"/* a */ -- b\n/* c\n */\tSELECT 1",
+		"\f\r\n\t SELECT 1",
+		"/*+ hint */ SELECT 1",
+		"-- ü\n\"é\" ",
+		"--\n-1",
+		"/* a */*",
+		"\v SELECT 1",
+		"/* open",
+		"-- only",
+		"é",
+	}
+	for _, c := range cases {
+		i, ok := skipComments(c)
+		toks, err := scan(c, 0)
+		want := -1
+		if err == nil {
+			for _, tk := range toks {
+				if !tk.comment() {
+					want = tk.start
+					break
+				}
+			}
+		}
+		if ok && i != want {
+			t.Errorf("skipComments(%q) = %d, the scanner's first token is at %d", c, i, want)
+		}
+		if !ok && want >= 0 && !strings.ContainsAny(c, "\vé") {
+			t.Errorf("skipComments(%q) gave up; the scanner's first token is at %d", c, want)
+		}
+	}
+}
