@@ -128,7 +128,7 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		if name == "" {
 			name = "stdin.sql"
 		}
-		f := parser.Parse(name, data, parser.Options{Format: opts.Format, Cache: cache})
+		f := parser.Parse(name, data, parser.Options{Format: opts.Format, Cache: cache, Owned: true})
 		return &Result{Files: runner.RunSet([]*parser.File{f})}, nil
 	}
 	sets, err := parser.Collect(opts.Paths)
@@ -192,12 +192,17 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 						sum := sha256.Sum256(data)
 						sums[j.set][j.idx] = hex.EncodeToString(sum[:])
 					}
+					// A large file is handed over rather than copied; the
+					// buffer of a small one is read into again.
+					o.Owned = len(data) >= ownAbove
 					f := parser.Parse(j.path, data, o)
 					if opts.Prepare != nil {
 						opts.Prepare(f)
 					}
 					parsed[j.set][j.idx] = f
-					buf = data
+					if buf = data; o.Owned {
+						buf = nil
+					}
 				}
 				mu.Lock()
 				remaining[j.set]--
@@ -271,6 +276,10 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 	}
 	return res, nil
 }
+
+// ownAbove is the size from which a file's content is handed to the
+// parser without a copy.
+const ownAbove = 1 << 20
 
 // readsStdin reports whether paths name standard input: "-", once or more
 // (the same input each time, read and linted once). "-" beside other paths

@@ -46,6 +46,9 @@ type Options struct {
 	NoTransaction bool
 	// Cache, when set, keeps the parse trees between runs.
 	Cache *TreeCache
+	// Owned says that the caller does not change src after Parse: the
+	// File then keeps it as its Src without a copy.
+	Owned bool
 
 	// scanned makes Parse scan every region before parsing it (tests
 	// compare the two ways).

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
 	pgparser "github.com/pganalyze/pg_query_go/v5/parser"
@@ -223,7 +224,12 @@ func onAllCores(n int, fn func(i int)) {
 // Parse parses the migration at path with content src. The format is
 // detected from the name and annotations unless opts.Format is set.
 func Parse(path string, src []byte, opts Options) *File {
-	f := &File{Path: path, Src: string(src), cache: opts.Cache}
+	f := &File{Path: path, cache: opts.Cache}
+	if opts.Owned {
+		f.Src = unsafe.String(unsafe.SliceData(src), len(src))
+	} else {
+		f.Src = string(src)
+	}
 	f.lines = newLineIndex(f.Src)
 	f.Format = opts.Format
 	if f.Format == "" || f.Format == FormatAuto {
