@@ -11,6 +11,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/bgmigrate/bgmigrate/parser"
@@ -48,7 +49,20 @@ type Options struct {
 	// CacheDir, when set, keeps the parse trees in this directory between
 	// runs (parser.TreeCache): unchanged migrations are not parsed again.
 	CacheDir string
+	// TuneGC sets the garbage collector's pace for the run (see gcPace),
+	// for a process that does nothing else meanwhile.
+	TuneGC bool
 }
+
+// Parsing allocates many short-lived trees. While the files are small the
+// live heap is too (a set's trees go once its rules ran), and collecting
+// at four times the live heap rather than twice saves a tenth of a corpus
+// run for 15 MB; once a file of ownAbove bytes or more is read, its trees
+// are most of the heap, and collecting at twice it keeps the peak down.
+const (
+	gcPaceSmall = 400
+	gcPaceLarge = 100
+)
 
 // Result is the outcome of a lint run, files in set order. Its statements
 // keep their spans, classes and analysis but not their syntax trees
@@ -169,6 +183,10 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		setDone[i] = make(chan struct{})
 		remaining[i] = len(sets[i].Files)
 	}
+	var large sync.Once
+	if opts.TuneGC {
+		defer debug.SetGCPercent(debug.SetGCPercent(gcPaceSmall))
+	}
 	var mu sync.Mutex
 	work := make(chan job)
 	workers := runtime.GOMAXPROCS(0)
@@ -195,6 +213,9 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 					// A large file is handed over rather than copied; the
 					// buffer of a small one is read into again.
 					o.Owned = len(data) >= ownAbove
+					if o.Owned && opts.TuneGC {
+						large.Do(func() { debug.SetGCPercent(gcPaceLarge) })
+					}
 					f := parser.Parse(j.path, data, o)
 					if opts.Prepare != nil {
 						opts.Prepare(f)
