@@ -239,13 +239,32 @@ func groupSets(files []string) []*Set {
 	sets, releases := mergeReleases(sets)
 	sort.Slice(sets, func(i, j int) bool { return sets[i].Dir < sets[j].Dir })
 	for _, s := range sets {
-		less := lessMigration
 		if releases[s] {
-			less = lessRelease
+			sort.SliceStable(s.Files, func(i, j int) bool { return lessRelease(s.Files[i], s.Files[j]) })
+			continue
 		}
-		sort.SliceStable(s.Files, func(i, j int) bool { return less(s.Files[i], s.Files[j]) })
+		// What the order reads of each name, worked out once per file.
+		named := make([]namedMigration, len(s.Files))
+		for i, f := range s.Files {
+			named[i] = namedMigration{f, nameOf(f)}
+		}
+		sort.SliceStable(named, func(i, j int) bool {
+			a, b := &named[i], &named[j]
+			if c := compareNames(&a.name, &b.name); c != 0 {
+				return c < 0
+			}
+			return a.path < b.path
+		})
+		for i := range named {
+			s.Files[i] = named[i].path
+		}
 	}
 	return sets
+}
+
+type namedMigration struct {
+	path string
+	name migrationName
 }
 
 // releaseFolder matches the name of a folder that holds one release's
@@ -394,8 +413,28 @@ func lessMigration(a, b string) bool {
 // version, which compares the leading numbers of goose and golang-migrate
 // as numbers, whatever their width, as those tools do.
 func compareMigrations(a, b string) int {
-	fa, fb := flywayVersion.FindStringSubmatch(path.Base(a)), flywayVersion.FindStringSubmatch(path.Base(b))
-	if fa != nil && fb != nil {
+	na, nb := nameOf(a), nameOf(b)
+	return compareNames(&na, &nb)
+}
+
+// migrationName is what compareMigrations reads of a migration's path.
+type migrationName struct {
+	flyway  []string // flywayVersion's match of the file name, nil when none
+	up      bool     // the file is an up.sql
+	diesel  string   // dieselVersion, for an up.sql
+	version string   // versionName
+}
+
+func nameOf(p string) migrationName {
+	n := migrationName{flyway: flywayVersion.FindStringSubmatch(path.Base(p)), version: versionName(p)}
+	if n.up = path.Base(p) == "up.sql"; n.up {
+		n.diesel = dieselVersion(p)
+	}
+	return n
+}
+
+func compareNames(a, b *migrationName) int {
+	if fa, fb := a.flyway, b.flyway; fa != nil && fb != nil {
 		if ra, rb := fa[1] == "R", fb[1] == "R"; ra != rb {
 			if ra {
 				return 1
@@ -404,10 +443,10 @@ func compareMigrations(a, b string) int {
 		}
 		return compareVersions(fa[2], fb[2])
 	}
-	if path.Base(a) == "up.sql" && path.Base(b) == "up.sql" {
-		return strings.Compare(dieselVersion(a), dieselVersion(b))
+	if a.up && b.up {
+		return strings.Compare(a.diesel, b.diesel)
 	}
-	return naturalCompare(versionName(a), versionName(b))
+	return naturalCompare(a.version, b.version)
 }
 
 // dieselVersion is the version diesel gives the migration in folder
