@@ -47,23 +47,37 @@ the same release take no lock anyone waits for and are not flagged.`,
 		if !s.InTransaction() || runsBody(p, s) {
 			return
 		}
-		var holder *Stmt
-		for _, prev := range sameTransaction(p, s) {
-			if holder != nil && slowWhileHolding(p, prev, holder) != "" {
-				return // reported at prev
-			}
-			if holder == nil && prev.Info.Lock == phases.AccessExclusive {
-				holder = prev
-			}
+		txs := stateOf[map[int]*exclusiveTx](p)
+		if *txs == nil {
+			*txs = map[int]*exclusiveTx{}
 		}
-		if holder == nil {
-			return
+		tx := (*txs)[s.Tx]
+		if tx == nil {
+			tx = &exclusiveTx{}
+			(*txs)[s.Tx] = tx
 		}
-		if why := slowWhileHolding(p, s, holder); why != "" {
-			p.Reportf(siteOf(s), "%s while the transaction holds the ACCESS EXCLUSIVE lock on %q taken at line %d: reads and writes of it wait until COMMIT",
-				why, holder.Info.Table, siteOf(holder).Start.Line)
+		switch {
+		case tx.reported:
+		case tx.holder == nil:
+			if s.Info.Lock == phases.AccessExclusive {
+				tx.holder = s
+			}
+		default:
+			if why := slowWhileHolding(p, s, tx.holder); why != "" {
+				p.Reportf(siteOf(s), "%s while the transaction holds the ACCESS EXCLUSIVE lock on %q taken at line %d: reads and writes of it wait until COMMIT",
+					why, tx.holder.Info.Table, siteOf(tx.holder).Start.Line)
+				tx.reported = true
+			}
 		}
 	},
+}
+
+// exclusiveTx is what ddl-after-access-exclusive knows of a transaction
+// from its statements so far: the first that took ACCESS EXCLUSIVE, and
+// whether a slow one after it was reported (once per transaction).
+type exclusiveTx struct {
+	holder   *Stmt
+	reported bool
 }
 
 // slowWhileHolding says what makes s keep the lock holder took for long,

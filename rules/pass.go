@@ -74,6 +74,23 @@ type Pass struct {
 	rule   *Rule
 	stmt   *Stmt
 	report func(Finding)
+	// states are what rules keep from statement to statement (stateOf).
+	states map[*Rule]any
+}
+
+// stateOf returns the state the running rule keeps for the file in p, a
+// zero T at the first call: what the rule learns of the statements it has
+// seen, so that it does not go over them again at each statement.
+func stateOf[T any](p *Pass) *T {
+	if st, ok := p.states[p.rule].(*T); ok {
+		return st
+	}
+	if p.states == nil {
+		p.states = map[*Rule]any{}
+	}
+	st := new(T)
+	p.states[p.rule] = st
+	return st
 }
 
 // Report records a finding of the running rule at span.

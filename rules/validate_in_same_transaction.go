@@ -41,23 +41,82 @@ ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;
 Statements in autocommit mode each run in a transaction of their own and are not flagged;
 neither are tables created in the same release.`,
 	Stmt: func(p *Pass, s *Stmt) {
+		if !s.InTransaction() || runsBody(p, s) {
+			return
+		}
+		txs := stateOf[map[int]*lockedTx](p)
+		if *txs == nil {
+			*txs = map[int]*lockedTx{}
+		}
+		tx := (*txs)[s.Tx]
+		if tx == nil {
+			tx = &lockedTx{exclusive: map[string]int{}, added: map[string]int{}}
+			(*txs)[s.Tx] = tx
+		}
+		defer tx.record(s)
 		n, ok := s.Node.(*parser.AlterTable)
-		if !ok || n.Object != "table" || !s.InTransaction() || p.Fresh(n.Table) {
+		if !ok || n.Object != "table" || p.Fresh(n.Table) {
 			return
 		}
 		for _, c := range n.Cmds {
 			if c.Op != parser.ValidateConstraint {
 				continue
 			}
-			for _, prev := range sameTransaction(p, s) {
-				if lock, ok := lockBefore(prev, n.Table, c.Name); ok {
-					p.Reportf(siteOf(s), "validating constraint %q of %q in the transaction that took the %s lock at line %d keeps that lock for the whole scan",
-						c.Name, n.Table.String(), lock, siteOf(prev).Start.Line)
-					return
-				}
+			if prev, ok := tx.lockBefore(n.Table, c.Name); ok {
+				lock, _ := lockBefore(prev, n.Table, c.Name)
+				p.Reportf(siteOf(s), "validating constraint %q of %q in the transaction that took the %s lock at line %d keeps that lock for the whole scan",
+					c.Name, n.Table.String(), lock, siteOf(prev).Start.Line)
+				return
 			}
 		}
 	},
+}
+
+// lockedTx is what validate-in-same-transaction knows of a transaction
+// from its statements so far (those that run no body), by their order in
+// it: the first to take ACCESS EXCLUSIVE on each table, and the first to
+// add each constraint.
+type lockedTx struct {
+	stmts     []*Stmt
+	exclusive map[string]int // by table key
+	added     map[string]int // by table key and constraint name
+}
+
+func (t *lockedTx) record(s *Stmt) {
+	i := len(t.stmts)
+	t.stmts = append(t.stmts, s)
+	if s.Info.Lock == phases.AccessExclusive {
+		key := strings.TrimPrefix(s.Info.Table, "public.")
+		if _, ok := t.exclusive[key]; !ok {
+			t.exclusive[key] = i
+		}
+	}
+	if at, ok := s.Node.(*parser.AlterTable); ok {
+		for _, c := range at.Cmds {
+			if c.Op == parser.AddConstraint && c.Constraint != nil {
+				key := at.Table.Key() + "\x00" + c.Constraint.Name
+				if _, ok := t.added[key]; !ok {
+					t.added[key] = i
+				}
+			}
+		}
+	}
+}
+
+// lockBefore returns the first statement of the transaction for which
+// lockBefore(prev, table, name) holds.
+func (t *lockedTx) lockBefore(table parser.QName, name string) (*Stmt, bool) {
+	first := -1
+	if i, ok := t.exclusive[table.Key()]; ok {
+		first = i
+	}
+	if i, ok := t.added[table.Key()+"\x00"+name]; ok && (first < 0 || i < first) {
+		first = i
+	}
+	if first < 0 {
+		return nil, false
+	}
+	return t.stmts[first], true
 }
 
 // lockBefore reports whether prev added constraint name to table (NOT VALID)
@@ -80,25 +139,6 @@ func lockBefore(prev *Stmt, table parser.QName, name string) (phases.Lock, bool)
 		}
 	}
 	return phases.NoLock, false
-}
-
-// sameTransaction returns the statements before s that ran in its
-// transaction, leaving out DO blocks and calls whose own statements are
-// listed separately.
-func sameTransaction(p *Pass, s *Stmt) []*Stmt {
-	if s.Tx == 0 {
-		return nil
-	}
-	var out []*Stmt
-	for _, prev := range p.Stmts {
-		if prev == s {
-			break
-		}
-		if prev.Tx == s.Tx && !runsBody(p, prev) {
-			out = append(out, prev)
-		}
-	}
-	return out
 }
 
 // runsBody reports whether s is a DO block or a call whose statements the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lint benchmark: bgmigrate and Squawk side by side in one run, on the same
-# files: the whole shared corpus, one 10,000-statement migration and one of
-# about 50 MB (generated, one run each: BIG=0 leaves it out). Prints wall
+# files: the whole shared corpus, one 10,000-statement migration (plain,
+# and as a goose file, whose statements all run in one transaction) and
+# one of about 50 MB (generated, one run each: BIG=0 leaves it out). Prints wall
 # time (median of RUNS runs) and peak memory (max RSS) of each, and the
 # ratio; then the corpus again with a warm --cache, and the floor under
 # bgmigrate: pg_query's parser alone, to JSON (the route bgmigrate takes)
@@ -22,6 +23,7 @@ command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get inst
 
 go build -o "$WORK/bgmigrate" ./cmd/bgmigrate
 go run bench/lint/gen10k.go > "$WORK/10k.sql"
+{ echo "-- +goose Up"; cat "$WORK/10k.sql"; } > "$WORK/10k-goose.sql"
 BIG=${BIG:-1}
 [ "$BIG" = 0 ] || [ -s "$WORK/50mb.sql" ] || go run bench/lint/gen10k.go 1000000 > "$WORK/50mb.sql"
 find "$CORPUS" -name '*.sql' | sort > "$WORK/files.txt"
@@ -61,6 +63,7 @@ report() {
 echo "files: ${#FILES[@]} from $CORPUS; runs: $RUNS, alternating (median); $(nproc) cores"
 report "corpus (same file list)" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none "${FILES[@]}" -- "$SQUAWK" --reporter json "${FILES[@]}")"
 report "10,000-statement file" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none "$WORK/10k.sql" -- "$SQUAWK" --reporter json "$WORK/10k.sql")"
+report "the same, one transaction" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none "$WORK/10k-goose.sql" -- "$SQUAWK" --reporter json "$WORK/10k-goose.sql")"
 rm -rf "$WORK/cache"
 "$WORK/bgmigrate" lint --format json --fail-on none --cache "$WORK/cache" "${FILES[@]}" >/dev/null
 report "corpus, warm --cache" "$(pair x -- "$WORK/bgmigrate" lint --format json --fail-on none --cache "$WORK/cache" "${FILES[@]}" -- "$SQUAWK" --reporter json "${FILES[@]}")"
