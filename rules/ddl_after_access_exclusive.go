@@ -47,15 +47,7 @@ the same release take no lock anyone waits for and are not flagged.`,
 		if !s.InTransaction() || runsBody(p, s) {
 			return
 		}
-		txs := stateOf[map[int]*exclusiveTx](p)
-		if *txs == nil {
-			*txs = map[int]*exclusiveTx{}
-		}
-		tx := (*txs)[s.Tx]
-		if tx == nil {
-			tx = &exclusiveTx{}
-			(*txs)[s.Tx] = tx
-		}
+		tx := txStateOf(p, s, func() *exclusiveTx { return &exclusiveTx{} })
 		switch {
 		case tx.reported:
 		case tx.holder == nil:

@@ -93,6 +93,21 @@ func stateOf[T any](p *Pass) *T {
 	return st
 }
 
+// txStateOf returns the state the running rule keeps for the transaction
+// s runs in, which fresh makes at the first statement of it.
+func txStateOf[T any](p *Pass, s *Stmt, fresh func() *T) *T {
+	txs := stateOf[map[int]*T](p)
+	if *txs == nil {
+		*txs = map[int]*T{}
+	}
+	st := (*txs)[s.Tx]
+	if st == nil {
+		st = fresh()
+		(*txs)[s.Tx] = st
+	}
+	return st
+}
+
 // Report records a finding of the running rule at span.
 func (p *Pass) Report(span parser.Span, msg string) {
 	idx := statementAt(p.File, span.Start.Offset)

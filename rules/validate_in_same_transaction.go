@@ -44,15 +44,7 @@ neither are tables created in the same release.`,
 		if !s.InTransaction() || runsBody(p, s) {
 			return
 		}
-		txs := stateOf[map[int]*lockedTx](p)
-		if *txs == nil {
-			*txs = map[int]*lockedTx{}
-		}
-		tx := (*txs)[s.Tx]
-		if tx == nil {
-			tx = &lockedTx{exclusive: map[string]int{}, added: map[string]int{}}
-			(*txs)[s.Tx] = tx
-		}
+		tx := txStateOf(p, s, func() *lockedTx { return &lockedTx{exclusive: map[string]int{}, added: map[string]int{}} })
 		defer tx.record(s)
 		n, ok := s.Node.(*parser.AlterTable)
 		if !ok || n.Object != "table" || p.Fresh(n.Table) {
