@@ -45,7 +45,10 @@ A nested BEGIN is reported at the BEGIN only, not again at the COMMIT that close
 		if !ok || s.Parent != nil {
 			return
 		}
-		st := explicitTxBefore(p, s)
+		// The state before s, from the statements before it.
+		state := stateOf[explicitTx](p)
+		st := *state
+		state.step(p, s)
 		switch tr.Op {
 		case parser.TxBegin:
 			switch {
@@ -87,20 +90,25 @@ func explicitTxBefore(p *Pass, s *Stmt) explicitTx {
 		if prev == s {
 			break
 		}
-		tr, ok := prev.Node.(*parser.Transaction)
-		if !ok || prev.Parent != nil {
-			continue
-		}
-		switch tr.Op {
-		case parser.TxBegin:
-			if st.open == nil {
-				st.open, st.inTool = prev, prev.ToolTx && p.File.Tx != parser.TxImplicit
-			}
-		case parser.TxCommit, parser.TxRollback, parser.TxPrepare:
-			st = explicitTx{}
-		}
+		st.step(p, prev)
 	}
 	return st
+}
+
+// step moves st past statement s.
+func (st *explicitTx) step(p *Pass, s *Stmt) {
+	tr, ok := s.Node.(*parser.Transaction)
+	if !ok || s.Parent != nil {
+		return
+	}
+	switch tr.Op {
+	case parser.TxBegin:
+		if st.open == nil {
+			st.open, st.inTool = s, s.ToolTx && p.File.Tx != parser.TxImplicit
+		}
+	case parser.TxCommit, parser.TxRollback, parser.TxPrepare:
+		*st = explicitTx{}
+	}
 }
 
 // toolName names the migration tool that runs the file.
