@@ -125,3 +125,39 @@ func TestTreeRoutesTimes(t *testing.T) {
 		t.Logf("%-24s %6d stmts  protobuf %7v/stmt  json %7v/stmt  json/protobuf %.2f", k, n, best[0]/n, best[1]/n, float64(best[1])/float64(best[0]))
 	}
 }
+
+// FuzzJSONTreesAreTheProtobufTrees checks the JSON route against the
+// protobuf route on any text: the same error, or the same trees.
+func FuzzJSONTreesAreTheProtobufTrees(f *testing.F) {
+	for _, s := range parseSeeds {
+		f.Add(s)
+	}
+	for _, s := range []string{
+		`SELECT -1, 'a\b"c\\' || E'\t\u00e9\x01', $$x$$, B'101', 1.5e3, true, null`,
+		`CREATE TABLE t (a int[0], b text[][] DEFAULT '{}', c int DEFAULT -(2), d numeric(10,-2))`,
+		`CREATE VIEW v (a) AS SELECT x::int[], -1 AS y FROM t WHERE z IN (SELECT 1)`,
+		`ALTER TABLE t ALTER c SET STATISTICS -1, ADD CONSTRAINT k CHECK (a > -1) NOT VALID`,
+		`UPDATE t SET a[1] = -2, b.c = 3 WHERE d; INSERT INTO t (a) VALUES (-1) RETURNING *`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if invalidUTF8(src) >= 0 || strings.IndexByte(src, 0) >= 0 {
+			return // the parser is not given these (parseRegion)
+		}
+		want, werr := parseTree(src)
+		got, gerr := parseTreeJSON(src)
+		if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+			t.Fatalf("errors %v and %v", werr, gerr)
+		}
+		if len(want) != len(got) {
+			t.Fatalf("%d statements, want %d", len(got), len(want))
+		}
+		for j := range want {
+			w, g := want[j], got[j]
+			if w.loc != g.loc || w.len != g.len || !slices.Equal(w.calls, g.calls) || !proto.Equal(w.node, g.node) {
+				t.Fatalf("statement %d: JSON tree differs:\n got %v %d %d %v\nwant %v %d %d %v", j, g.node, g.loc, g.len, g.calls, w.node, w.loc, w.len, w.calls)
+			}
+		}
+	})
+}
