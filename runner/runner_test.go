@@ -432,6 +432,11 @@ func TestKilledDuringBackfill(t *testing.T) {
 	})
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
+	// Until the server notices the dead client, its session holds the
+	// migration lock, and a rerun is refused as it should be.
+	waitFor(t, 10*time.Second, "the killed runner's session to end", func() bool {
+		return scalar[int](t, conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bgmigrate' AND pid <> pg_backend_pid()") == 0
+	})
 	if got := history(t, conn); strings.Join(got, " ") != "001:expand" {
 		t.Fatalf("history %v after the kill", got)
 	}
