@@ -49,7 +49,8 @@ type Options struct {
 	// CacheDir, when set, keeps the parse trees in this directory between
 	// runs (parser.TreeCache): unchanged migrations are not parsed again.
 	CacheDir string
-	// TuneGC sets the garbage collector's pace for the run (see gcPace),
+	// TuneGC sets the garbage collector's pace for the run (gcPaceSmall,
+	// gcPaceLarge),
 	// for a process that does nothing else meanwhile.
 	TuneGC bool
 }

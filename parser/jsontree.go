@@ -507,25 +507,9 @@ func nodeKey(s string) (string, bool) {
 
 func (d *jsonDecoder) setText(v *string) error {
 	d.wrote++
-	if err := d.expect('"'); err != nil {
-		return err
-	}
-	start := d.i
-	for d.i < len(d.s) {
-		switch d.s[d.i] {
-		case '"':
-			d.i++
-			*v = d.keep(d.s[start : d.i-1])
-			return nil
-		case '\\':
-			d.i = start
-			s, err := d.escaped()
-			*v = s
-			return err
-		}
-		d.i++
-	}
-	return errJSON
+	s, err := d.str()
+	*v = d.keep(s)
+	return err
 }
 
 // keep copies s, so that the tree does not hold on to the JSON: short

@@ -180,6 +180,17 @@ func node(b *bytes.Buffer, md protoreflect.MessageDescriptor, fields map[protore
 	return nil
 }
 
+// setters name the jsonDecoder methods that read a scalar of each kind.
+var setters = map[protoreflect.Kind]string{
+	protoreflect.StringKind: "setText",
+	protoreflect.BoolKind:   "setBool",
+	protoreflect.Int32Kind:  "setInt32",
+	protoreflect.Int64Kind:  "setInt64",
+	protoreflect.Uint32Kind: "setUint32",
+	protoreflect.Uint64Kind: "setUint64",
+	protoreflect.DoubleKind: "setFloat",
+}
+
 // field writes the case body that reads field fd of md into m. A field
 // whose rule keeps only its presence is read as any other: its type then
 // drops every field (newJSONTypes).
@@ -220,23 +231,10 @@ func field(b *bytes.Buffer, md protoreflect.MessageDescriptor, fd protoreflect.F
 		b.WriteString("d.wrote++\nreturn err\n")
 		return nil
 	}
-	var set string
-	switch fd.Kind() {
-	case protoreflect.StringKind:
-		set = "setText"
-	case protoreflect.BoolKind:
-		set = "setBool"
-	case protoreflect.Int32Kind:
-		set = "setInt32"
-	case protoreflect.Int64Kind:
-		set = "setInt64"
-	case protoreflect.Uint32Kind:
-		set = "setUint32"
-	case protoreflect.Uint64Kind:
-		set = "setUint64"
-	case protoreflect.DoubleKind:
-		set = "setFloat"
-	case protoreflect.EnumKind:
+	set, ok := setters[fd.Kind()]
+	switch {
+	case ok:
+	case fd.Kind() == protoreflect.EnumKind:
 		et := gf.typ
 		if fd.IsList() {
 			et = et.Elem()
