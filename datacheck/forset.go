@@ -409,7 +409,7 @@ func (w *walker) foreignKey(st *parser.Statement, table parser.QName, cols []str
 func (w *walker) cast(st *parser.Statement, table parser.QName, t *schema.Table, cmd *parser.AlterCmd) {
 	col := t.Column(cmd.Column)
 	to := *cmd.Type
-	if cmd.Using == nil && col != nil && sameType(col.Type, to) {
+	if cmd.Using == nil && col != nil && sameType(*col.Type, to) {
 		return // nothing converts
 	}
 	if cmd.Using == nil && plainText(to) {

@@ -113,7 +113,7 @@ func castCheck(table parser.QName, col string, old *schema.Column, to parser.Typ
 		counted(&chk, t, fmt.Sprintf("%s IS NOT NULL AND char_length(rtrim(%s::text)) > %d", c, c, n))
 		return chk
 	}
-	if old == nil || !(stringType(old.Type) || integerType(old.Type) || stringType(to)) {
+	if old == nil || !(stringType(*old.Type) || integerType(*old.Type) || stringType(to)) {
 		return conv
 	}
 	chk := Check{Kind: KindCast, What: fmt.Sprintf("rows of %s have a %s that is not a valid %s", table, col, typ), NeedsPG: 16, Fallback: &conv}

@@ -1,6 +1,10 @@
 package parser
 
-import "strings"
+import (
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+)
 
 // The statement model: the parts of PostgreSQL's parse tree that migration
 // analysis needs, in the project's own types. Nothing outside this package
@@ -55,6 +59,7 @@ type Expr struct {
 	Span   Span
 
 	text func() string
+	tree *pg.Node // the expression's parse tree, which text prints
 }
 
 // Text prints the expression as PostgreSQL would (deparsed on first use).

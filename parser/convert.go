@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -215,9 +216,81 @@ func (c *converter) expr(n *pg.Node) *Expr {
 			e.NextVal = true
 		}
 	}
-	e.text = sync.OnceValue(func() string { return deparseExpr(n) })
+	e.text, e.tree = sync.OnceValue(func() string { return deparseExpr(n) }), n
 	e.Span = c.at(nodeLocation(n))
 	return e
+}
+
+// Detached returns a copy of e (nil for nil) that keeps none of the
+// statement's parse: its names are copies, its Span is zero, and its text
+// is printed, on first use, from its tree in serialized form. key is the
+// same for two expressions exactly when they are the same expression,
+// wherever they are written ("" when e has no tree), so that a catalog,
+// which outlives the statements, keeps one copy of each.
+func (e *Expr) Detached() (d *Expr, key string) {
+	if e == nil {
+		return nil, ""
+	}
+	c := *e
+	c.Span = Span{}
+	c.Funcs = clones(e.Funcs)
+	c.Column = strings.Clone(e.Column)
+	if e.Casts != nil {
+		c.Casts = make([]TypeName, len(e.Casts))
+		for i, t := range e.Casts {
+			t.Name, t.Text, t.Span = strings.Clone(t.Name), strings.Clone(t.Text), Span{}
+			c.Casts[i] = t
+		}
+	}
+	if e.tree == nil {
+		return &c, ""
+	}
+	c.tree = nil
+	tree := proto.Clone(e.tree)
+	clearLocations(tree.ProtoReflect())
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(tree)
+	if err != nil {
+		c.tree = e.tree
+		return &c, ""
+	}
+	c.text = sync.OnceValue(func() string {
+		var n pg.Node
+		if proto.Unmarshal(b, &n) != nil {
+			return ""
+		}
+		return deparseExpr(&n)
+	})
+	return &c, string(b)
+}
+
+// clearLocations zeroes the location fields of a parse tree, which say
+// where it was written and not what it is.
+func clearLocations(m protoreflect.Message) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.Name() == "location" && fd.Kind() == protoreflect.Int32Kind:
+			m.Clear(fd)
+		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				clearLocations(l.Get(i).Message())
+			}
+		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
+			clearLocations(v.Message())
+		}
+		return true
+	})
+}
+
+func clones(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strings.Clone(s)
+	}
+	return out
 }
 
 // deparseExpr prints an expression through PostgreSQL's deparser.

@@ -449,7 +449,7 @@ func classifyAlter(in *Info, n *parser.AlterTable, cat *schema.Catalog, pgVersio
 			}
 		case parser.AlterColumnType:
 			col := tab.Column(cmd.Column)
-			if col != nil && cmd.Type != nil && BinaryCompatible(col.Type, *cmd.Type) && PlainUsing(cmd) {
+			if col != nil && cmd.Type != nil && BinaryCompatible(*col.Type, *cmd.Type) && PlainUsing(cmd) {
 				in.expand()
 				break
 			}

@@ -53,12 +53,12 @@ Tables created in the same release are not flagged.`,
 					n.Table.String(), c.Column, typeLabel(*c.Type))
 				return
 			}
-			compatible := phases.BinaryCompatible(col.Type, *c.Type)
+			compatible := phases.BinaryCompatible(*col.Type, *c.Type)
 			if compatible && phases.PlainUsing(c) {
 				continue
 			}
 			msg := fmt.Sprintf("changing the type of %q.%q from %s to %s rewrites the table and its indexes under an ACCESS EXCLUSIVE lock",
-				n.Table.String(), c.Column, typeLabel(col.Type), typeLabel(*c.Type))
+				n.Table.String(), c.Column, typeLabel(*col.Type), typeLabel(*c.Type))
 			if compatible {
 				msg += " (because of USING)"
 			}

@@ -22,7 +22,13 @@ func (c *Catalog) Apply(st *parser.Statement) {
 		if _, ok := c.indexes[key]; ok && n.IfNotExists {
 			return
 		}
-		c.indexes[key] = &Index{Name: n.Name, Table: n.Table.Key(), Columns: n.Columns, Unique: n.Unique, Partial: n.Partial, Method: n.Method, Origin: c.file}
+		// Index names are seldom the same: copies, not kept in names.
+		key = strings.Clone(key)
+		name := key
+		if name != n.Name {
+			name = strings.Clone(n.Name)
+		}
+		c.indexes[key] = &Index{Name: name, Table: c.name(n.Table.Key()), Columns: c.nameList(n.Columns), Unique: n.Unique, Partial: n.Partial, Method: c.name(n.Method), Origin: c.file}
 	case *parser.Drop:
 		for _, q := range n.Names {
 			c.drop(n.Object, q)
@@ -71,11 +77,11 @@ func (c *Catalog) Apply(st *parser.Statement) {
 }
 
 func (c *Catalog) createTable(n *parser.CreateTable) {
-	key := n.Table.Key()
+	key := c.name(n.Table.Key())
 	if _, ok := c.tables[key]; ok && n.IfNotExists {
 		return
 	}
-	t := &Table{Name: n.Table, Origin: c.file}
+	t := &Table{Name: c.qname(n.Table), Origin: c.file}
 	if n.PartitionOf != nil {
 		if parent := c.tables[n.PartitionOf.Key()]; parent != nil {
 			for _, col := range parent.Columns {
@@ -86,7 +92,7 @@ func (c *Catalog) createTable(n *parser.CreateTable) {
 		}
 	}
 	for _, cd := range n.Columns {
-		t.Columns = append(t.Columns, newColumn(cd, c.file))
+		t.Columns = append(t.Columns, c.newColumn(cd))
 	}
 	c.tables[key] = t
 	for _, k := range n.Constraints {
@@ -94,9 +100,66 @@ func (c *Catalog) createTable(n *parser.CreateTable) {
 	}
 }
 
-func newColumn(cd *parser.ColumnDef, origin int) *Column {
-	return &Column{Name: cd.Name, Type: cd.Type, NotNull: cd.NotNull, Default: cd.Default,
-		Identity: cd.Identity, Generated: cd.Generated, Serial: cd.Serial(), Origin: origin}
+func (c *Catalog) newColumn(cd *parser.ColumnDef) *Column {
+	return &Column{Name: c.name(cd.Name), Type: c.typeName(cd.Type), NotNull: cd.NotNull, Default: c.expr(cd.Default),
+		Identity: cd.Identity, Generated: cd.Generated, Serial: cd.Serial(), Origin: c.file}
+}
+
+// typeName returns the catalog's copy of t, whose span it leaves out.
+func (c *Catalog) typeName(t parser.TypeName) *parser.TypeName {
+	t.Name, t.Text, t.Span = c.name(t.Name), c.name(t.Text), parser.Span{}
+	if t.Mods != nil {
+		t.Mods = append([]int64(nil), t.Mods...) // few types have modifiers
+		return &t
+	}
+	key := typeKey{t.Name, t.Text, t.Array}
+	if k, ok := c.types[key]; ok {
+		return k
+	}
+	if c.types == nil {
+		c.types = map[typeKey]*parser.TypeName{}
+	}
+	c.types[key] = &t
+	return &t
+}
+
+// expr returns the catalog's copy of e, detached (parser.Expr.Detached).
+func (c *Catalog) expr(e *parser.Expr) *parser.Expr {
+	d, key := e.Detached()
+	if key == "" {
+		return d
+	}
+	if k, ok := c.exprs[key]; ok {
+		return k
+	}
+	c.exprs[key] = d
+	return d
+}
+
+// name returns the catalog's copy of s: the catalog outlives the
+// statements, whose strings share memory with the rest of their parse.
+func (c *Catalog) name(s string) string {
+	if k, ok := c.names[s]; ok {
+		return k
+	}
+	k := strings.Clone(s)
+	c.names[k] = k
+	return k
+}
+
+func (c *Catalog) nameList(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = c.name(s)
+	}
+	return out
+}
+
+func (c *Catalog) qname(q parser.QName) parser.QName {
+	return parser.QName{Schema: c.name(q.Schema), Name: c.name(q.Name)}
 }
 
 func (c *Catalog) addConstraint(t *Table, k *parser.Constraint, validated bool) {
@@ -104,8 +167,9 @@ func (c *Catalog) addConstraint(t *Table, k *parser.Constraint, validated bool) 
 	if name == "" {
 		name = defaultConstraintName(t.Name.Name, k)
 	}
-	t.Constraints = append(t.Constraints, &Constraint{Name: name, Kind: k.Kind, Columns: k.Columns,
-		Validated: validated && !k.NotValid, NotNullColumn: k.NotNullColumn, References: k.References, Check: k.Check, Origin: c.file})
+	name = c.name(name)
+	t.Constraints = append(t.Constraints, &Constraint{Name: name, Kind: k.Kind, Columns: c.nameList(k.Columns),
+		Validated: validated && !k.NotValid, NotNullColumn: c.name(k.NotNullColumn), References: k.References, Check: c.expr(k.Check), Origin: c.file})
 	switch k.Kind {
 	case parser.ConstraintPrimaryKey, parser.ConstraintUnique, parser.ConstraintExclusion:
 		ixName := name
@@ -117,7 +181,7 @@ func (c *Catalog) addConstraint(t *Table, k *parser.Constraint, validated bool) 
 			}
 		}
 		c.indexes[parser.QName{Schema: t.Name.Schema, Name: ixName}.Key()] = &Index{Name: ixName, Table: t.Name.Key(),
-			Columns: k.Columns, Unique: k.Kind != parser.ConstraintExclusion, Origin: c.file}
+			Columns: t.Constraints[len(t.Constraints)-1].Columns, Unique: k.Kind != parser.ConstraintExclusion, Origin: c.file}
 		if k.Kind == parser.ConstraintPrimaryKey {
 			for _, col := range k.Columns {
 				if cl := t.Column(col); cl != nil {
@@ -155,7 +219,7 @@ func (c *Catalog) alterTable(n *parser.AlterTable) {
 				continue
 			}
 			cd := cmd.ColumnDef
-			t.Columns = append(t.Columns, newColumn(cd, c.file))
+			t.Columns = append(t.Columns, c.newColumn(cd))
 			for _, k := range cd.Constraints {
 				c.addConstraint(t, k, true)
 			}
@@ -173,11 +237,11 @@ func (c *Catalog) alterTable(n *parser.AlterTable) {
 			}
 		case parser.AlterColumnType:
 			if col != nil && cmd.Type != nil {
-				col.Type = *cmd.Type
+				col.Type = c.typeName(*cmd.Type)
 			}
 		case parser.SetDefault:
 			if col != nil {
-				col.Default = cmd.Default
+				col.Default = c.expr(cmd.Default)
 			}
 		case parser.DropDefault:
 			if col != nil {

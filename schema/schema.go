@@ -27,6 +27,18 @@ type Catalog struct {
 	// pending holds the ordinals of the files of the release being
 	// deployed: objects they create are unknown to the running color.
 	pending map[int]bool
+	// names, types and exprs are the names, column types and
+	// expressions the catalog keeps, one copy of each (name, typeName,
+	// expr).
+	names map[string]string
+	types map[typeKey]*parser.TypeName
+	exprs map[string]*parser.Expr
+}
+
+// typeKey is a column type without modifiers, as Catalog.types keys it.
+type typeKey struct {
+	name, text string
+	array      bool
 }
 
 // Table is a table or partition.
@@ -40,9 +52,14 @@ type Table struct {
 
 // Column is a column of a table.
 type Column struct {
-	Name    string
-	Type    parser.TypeName
+	Name string
+	// Type is shared by the catalog's columns of the same type: replace
+	// it, never change it.
+	Type    *parser.TypeName
 	NotNull bool
+	// Default is the default expression, detached (parser.Expr.Detached)
+	// and shared by the columns with the same default: replace it, never
+	// change it.
 	Default *parser.Expr
 	// Identity, Generated and Serial: GENERATED … AS IDENTITY, GENERATED
 	// ALWAYS AS (…) STORED, a serial type.
@@ -104,7 +121,7 @@ func New() *Catalog {
 	return &Catalog{
 		tables: map[string]*Table{}, indexes: map[string]*Index{}, enums: map[string]*Enum{}, domains: map[string]*Domain{},
 		views: map[string]int{}, viewColumns: map[string][]string{}, functions: map[string]*Function{}, sequences: map[string]int{},
-		pending: map[int]bool{},
+		pending: map[int]bool{}, names: map[string]string{}, exprs: map[string]*parser.Expr{},
 		schemas: map[string]int{},
 	}
 }

@@ -66,7 +66,7 @@ func (p *planner) renameColumn(st *parser.Statement, t parser.QName, old, rename
 		p.problem(st, why)
 		return true
 	}
-	p.twoColumns(st, t, col, renamed, col.Type, "new."+q(old), "new."+q(renamed), q(old))
+	p.twoColumns(st, t, col, renamed, *col.Type, "new."+q(old), "new."+q(renamed), q(old))
 	p.note(st, "the new release reads and writes %s.%s; the old color keeps %s, and a trigger keeps the two equal for inserts and updates from either color until the contract drops %s",
 		t.String(), renamed, old, old)
 	return true
