@@ -47,22 +47,30 @@ Without the transaction, a failure part-way leaves the earlier statements applie
 file to the one statement and make it re-runnable (IF NOT EXISTS, IF EXISTS). This rule also
 flags statements on tables created in the same release: PostgreSQL rejects them all the same.`,
 	Stmt: func(p *Pass, s *Stmt) {
+		st := stateOf[concurrentState](p)
+		if tr, ok := s.Node.(*parser.Transaction); ok && tr.Op == parser.TxBegin && s.Parent == nil {
+			st.begin = s
+		}
 		what := concurrentOp(s.Statement)
-		if what == "" || !s.InTransaction() {
+		if what == "" {
 			return
 		}
 		if s.Parent != nil {
 			// The first concurrent statement of a body fails it: report that one.
-			for _, prev := range p.Stmts[:len(p.Stmts)-1] {
-				if prev.Parent != nil && prev.Index == s.Index && concurrentOp(prev.Statement) != "" {
-					return
-				}
+			first := st.nested != s.Index+1
+			st.nested = s.Index + 1
+			if !first || !s.InTransaction() {
+				return
 			}
 			p.Reportf(siteOf(s), "%s fails inside %s, where PostgreSQL rejects it; make it a top-level statement of a migration of its own", what, bodyKind(s))
 			return
 		}
+		if !s.InTransaction() {
+			return
+		}
 		if !s.ToolTx {
-			if begin := openingBegin(p, s); begin != nil {
+			// The last BEGIN opened s's transaction if it has its number.
+			if begin := st.begin; begin != nil && begin.Tx == s.Tx {
 				p.Reportf(s.Span, "%s fails inside a transaction block, and BEGIN at line %d opened one; move the statement out of BEGIN … COMMIT, into a migration of its own", what, begin.Span.Start.Line)
 				return
 			}
@@ -111,18 +119,13 @@ func bodyKind(s *Stmt) string {
 	return "a function"
 }
 
-// openingBegin returns the BEGIN that opened the transaction s runs in.
-func openingBegin(p *Pass, s *Stmt) *Stmt {
-	var begin *Stmt
-	for _, prev := range p.Stmts {
-		if prev == s {
-			break
-		}
-		if tr, ok := prev.Node.(*parser.Transaction); ok && tr.Op == parser.TxBegin && prev.Tx == s.Tx && prev.Parent == nil {
-			begin = prev
-		}
-	}
-	return begin
+// concurrentState is what ban-concurrent-index-creation-in-transaction
+// keeps from statement to statement.
+type concurrentState struct {
+	begin *Stmt // the last top-level BEGIN
+	// nested is the Index+1 of the top-level statement whose body last ran
+	// a concurrent statement.
+	nested int
 }
 
 // toolTxAdvice says which tool runs the file in a transaction and how to

@@ -28,8 +28,9 @@ COMMIT;
 
 A BEGIN inside the transaction a tool wraps the file in (goose, dbmate, Flyway, diesel) is
 ignored by PostgreSQL and the tool commits: that is transaction-nesting's case, not this one.`,
+	Stmt: func(p *Pass, s *Stmt) { stateOf[explicitTx](p).step(p, s) },
 	File: func(p *Pass) {
-		st := explicitTxBefore(p, nil)
+		st := stateOf[explicitTx](p)
 		if st.open != nil && !st.inTool {
 			p.Reportf(st.open.Span, "the transaction begun here is neither committed nor rolled back before the end of the file")
 		}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bgmigrate/bgmigrate/parser"
 	"github.com/bgmigrate/bgmigrate/phases"
@@ -37,22 +38,37 @@ ALTER TABLE orders ADD COLUMN note text, ALTER COLUMN status SET DEFAULT 'new';
 		if !ok {
 			return
 		}
-		for _, prev := range p.Stmts {
-			if prev == s || prev.Parent != nil {
-				continue
-			}
-			pn, ok := combinable(p, prev)
-			if !ok || pn.Table.Key() != n.Table.Key() {
-				continue
-			}
-			if prev.Tx != 0 && prev.Tx == s.Tx {
-				continue // one transaction holds the lock from the first anyway
-			}
-			p.Reportf(siteOf(s), "ALTER TABLE %q waits for the ACCESS EXCLUSIVE lock again, after line %d did in another transaction; one ALTER TABLE with both actions takes it once", n.Table.String(), siteOf(prev).Start.Line)
+		seen := stateOf[map[string]*alteredTable](p)
+		if *seen == nil {
+			*seen = map[string]*alteredTable{}
+		}
+		key := n.Table.Key()
+		t := (*seen)[key]
+		if t == nil {
+			(*seen)[strings.Clone(key)] = &alteredTable{first: alterSite{s.Tx, siteOf(s).Start.Line}}
 			return
 		}
+		// The earliest ALTER TABLE of the table in another transaction.
+		prev := t.first
+		if prev.tx != 0 && prev.tx == s.Tx {
+			prev = t.other
+		}
+		if t.other.line == 0 && s.Tx != t.first.tx {
+			t.other = alterSite{s.Tx, siteOf(s).Start.Line}
+		}
+		if prev.line == 0 {
+			return // one transaction holds the lock from the first anyway
+		}
+		p.Reportf(siteOf(s), "ALTER TABLE %q waits for the ACCESS EXCLUSIVE lock again, after line %d did in another transaction; one ALTER TABLE with both actions takes it once", n.Table.String(), prev.line)
 	},
 }
+
+// alteredTable is where the combinable ALTER TABLEs of a table were seen:
+// the first, and the first in another transaction than the first's.
+type alteredTable struct{ first, other alterSite }
+
+// alterSite is the transaction and line of an ALTER TABLE (line 0: none).
+type alterSite struct{ tx, line int }
 
 // combinable returns the top-level ALTER TABLE s when it takes ACCESS
 // EXCLUSIVE on an existing table with actions that could join another

@@ -44,9 +44,17 @@ counts, as does any index (primary key and unique constraints included) whose le
 are the foreign key's, in any order. Referencing tables the replayed migrations do not know are
 not checked: their indexes are unknown. Reported once per statement, at its first unindexed
 foreign key; tables created in the same release are checked too, since the cost comes later.`,
+	Stmt: func(p *Pass, s *Stmt) {
+		// The foreign keys are checked at the end of the file, against
+		// the indexes it created by then.
+		if table, fks := foreignKeysOf(s); len(fks) > 0 {
+			added := stateOf[[]addedForeignKeys](p)
+			*added = append(*added, addedForeignKeys{table, fks, s.Span, siteOf(s)})
+		}
+	},
 	File: func(p *Pass) {
-		for _, s := range p.Stmts {
-			table, fks := foreignKeysOf(s)
+		for _, s := range *stateOf[[]addedForeignKeys](p) {
+			table, fks := s.table, s.fks
 			tab := p.Catalog.Table(table)
 			if tab == nil {
 				continue
@@ -60,8 +68,8 @@ foreign key; tables created in the same release are checked too, since the cost 
 			if len(missing) == 0 {
 				continue
 			}
-			site := siteOf(s)
-			if site == s.Span && missing[0].Span.End.Offset > 0 {
+			site := s.site
+			if site == s.span && missing[0].Span.End.Offset > 0 {
 				site = missing[0].Span
 			}
 			if len(missing) == 1 {
@@ -78,6 +86,14 @@ foreign key; tables created in the same release are checked too, since the cost 
 				table.String(), strings.Join(cols, ", "), table.String())
 		}
 	},
+}
+
+// addedForeignKeys are the foreign keys a statement adds to table, with
+// the statement's span and where its findings go (siteOf).
+type addedForeignKeys struct {
+	table      parser.QName
+	fks        []*parser.Constraint
+	span, site parser.Span
 }
 
 // foreignKeysOf returns the table s adds foreign keys to, and those keys.

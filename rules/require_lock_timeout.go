@@ -1,7 +1,5 @@
 package rules
 
-import "github.com/bgmigrate/bgmigrate/phases"
-
 var RequireLockTimeout = &Rule{
 	ID:       "require-lock-timeout",
 	Summary:  "a lock-taking statement on an existing table without lock_timeout set first",
@@ -27,14 +25,15 @@ Reported once per file, at the first statement that takes a lock that blocks wri
 table that already exists. When migrations are applied by ` + "`bgmigrate migrate`" + `, which sets
 lock_timeout itself and retries, set ` + "`runner: bgmigrate`" + ` in the config to turn this off.`,
 	Stmt: func(p *Pass, s *Stmt) {
-		if s.LockTimeout || !s.Info.Lock.BlocksWrites() || s.Info.Lock == phases.NoLock {
+		if s.LockTimeout || !s.Info.Lock.BlocksWrites() {
 			return
 		}
-		for _, prev := range p.Stmts[:len(p.Stmts)-1] {
-			if !prev.LockTimeout && prev.Info.Lock.BlocksWrites() {
-				return // reported already
-			}
+		// seen is set at the first such statement of the file.
+		seen := stateOf[bool](p)
+		if *seen {
+			return // reported already
 		}
+		*seen = true
 		p.Reportf(s.Span, "%s lock on %q is taken without lock_timeout: if it has to wait, all queries on the table queue behind it", s.Info.Lock, s.Info.Table)
 	},
 }

@@ -35,11 +35,12 @@ not flagged.`,
 		if !needsStatementTimeout(s) {
 			return
 		}
-		for _, prev := range p.Stmts[:len(p.Stmts)-1] {
-			if needsStatementTimeout(prev) {
-				return // reported already
-			}
+		// reported is set at the first such statement of the file.
+		reported := stateOf[bool](p)
+		if *reported {
+			return
 		}
+		*reported = true
 		what := "scanning"
 		if s.Info.Rewrite {
 			what = "rewriting"

@@ -82,19 +82,6 @@ type explicitTx struct {
 	inTool bool  // open ran inside the tool's transaction
 }
 
-// explicitTxBefore follows the top-level BEGIN, COMMIT and ROLLBACK
-// statements before s (all of them when s is nil).
-func explicitTxBefore(p *Pass, s *Stmt) explicitTx {
-	var st explicitTx
-	for _, prev := range p.Stmts {
-		if prev == s {
-			break
-		}
-		st.step(p, prev)
-	}
-	return st
-}
-
 // step moves st past statement s.
 func (st *explicitTx) step(p *Pass, s *Stmt) {
 	tr, ok := s.Node.(*parser.Transaction)

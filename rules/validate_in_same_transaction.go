@@ -44,7 +44,7 @@ neither are tables created in the same release.`,
 		if !s.InTransaction() || runsBody(p, s) {
 			return
 		}
-		tx := txStateOf(p, s, func() *lockedTx { return &lockedTx{exclusive: map[string]int{}, added: map[string]int{}} })
+		tx := txStateOf(p, s, func() *lockedTx { return &lockedTx{exclusive: map[string]lockingAt{}, added: map[string]lockingAt{}} })
 		defer tx.record(s)
 		n, ok := s.Node.(*parser.AlterTable)
 		if !ok || n.Object != "table" || p.Fresh(n.Table) {
@@ -57,7 +57,7 @@ neither are tables created in the same release.`,
 			if prev, ok := tx.lockBefore(n.Table, c.Name); ok {
 				lock, _ := lockBefore(prev, n.Table, c.Name)
 				p.Reportf(siteOf(s), "validating constraint %q of %q in the transaction that took the %s lock at line %d keeps that lock for the whole scan",
-					c.Name, n.Table.String(), lock, siteOf(prev).Start.Line)
+					c.Name, n.Table.String(), lock, prev.line)
 				return
 			}
 		}
@@ -69,18 +69,55 @@ neither are tables created in the same release.`,
 // it: the first to take ACCESS EXCLUSIVE on each table, and the first to
 // add each constraint.
 type lockedTx struct {
-	stmts     []*Stmt
-	exclusive map[string]int // by table key
-	added     map[string]int // by table key and constraint name
+	n         int                  // the statements recorded
+	exclusive map[string]lockingAt // by table key
+	added     map[string]lockingAt // by table key and constraint name
+}
+
+// lockingAt is the n-th statement of a transaction, which took a lock.
+type lockingAt struct {
+	n  int
+	st *locking
+}
+
+// locking is what lockBefore needs of a statement, and the line it is
+// reported at (siteOf).
+type locking struct {
+	line  int
+	lock  phases.Lock
+	table string // Info.Table
+	// altered is the table an ALTER TABLE adds constraints to, by key.
+	altered string
+	adds    []addedConstraint
+}
+
+type addedConstraint struct {
+	name string
+	fk   bool
 }
 
 func (t *lockedTx) record(s *Stmt) {
-	i := len(t.stmts)
-	t.stmts = append(t.stmts, s)
+	i := t.n
+	t.n++
+	var rec *locking
+	get := func() *locking {
+		if rec == nil {
+			rec = &locking{line: siteOf(s).Start.Line, lock: s.Info.Lock, table: strings.Clone(s.Info.Table)}
+			if at, ok := s.Node.(*parser.AlterTable); ok {
+				rec.altered = strings.Clone(at.Table.Key())
+				for _, c := range at.Cmds {
+					if c.Op == parser.AddConstraint && c.Constraint != nil {
+						rec.adds = append(rec.adds, addedConstraint{strings.Clone(c.Constraint.Name), c.Constraint.Kind == parser.ConstraintForeignKey})
+					}
+				}
+			}
+		}
+		return rec
+	}
 	if s.Info.Lock == phases.AccessExclusive {
 		key := strings.TrimPrefix(s.Info.Table, "public.")
 		if _, ok := t.exclusive[key]; !ok {
-			t.exclusive[key] = i
+			t.exclusive[strings.Clone(key)] = lockingAt{i, get()}
 		}
 	}
 	if at, ok := s.Node.(*parser.AlterTable); ok {
@@ -88,7 +125,7 @@ func (t *lockedTx) record(s *Stmt) {
 			if c.Op == parser.AddConstraint && c.Constraint != nil {
 				key := at.Table.Key() + "\x00" + c.Constraint.Name
 				if _, ok := t.added[key]; !ok {
-					t.added[key] = i
+					t.added[key] = lockingAt{i, get()}
 				}
 			}
 		}
@@ -97,34 +134,33 @@ func (t *lockedTx) record(s *Stmt) {
 
 // lockBefore returns the first statement of the transaction for which
 // lockBefore(prev, table, name) holds.
-func (t *lockedTx) lockBefore(table parser.QName, name string) (*Stmt, bool) {
-	first := -1
-	if i, ok := t.exclusive[table.Key()]; ok {
-		first = i
+func (t *lockedTx) lockBefore(table parser.QName, name string) (*locking, bool) {
+	first := lockingAt{n: -1}
+	if l, ok := t.exclusive[table.Key()]; ok {
+		first = l
 	}
-	if i, ok := t.added[table.Key()+"\x00"+name]; ok && (first < 0 || i < first) {
-		first = i
+	if l, ok := t.added[table.Key()+"\x00"+name]; ok && (first.n < 0 || l.n < first.n) {
+		first = l
 	}
-	if first < 0 {
+	if first.n < 0 {
 		return nil, false
 	}
-	return t.stmts[first], true
+	return first.st, true
 }
 
 // lockBefore reports whether prev added constraint name to table (NOT VALID)
 // or took ACCESS EXCLUSIVE on it, and the lock it took.
-func lockBefore(prev *Stmt, table parser.QName, name string) (phases.Lock, bool) {
-	if prev.Info.Lock == phases.AccessExclusive && sameTableName(prev.Info.Table, table) {
-		return prev.Info.Lock, true
+func lockBefore(prev *locking, table parser.QName, name string) (phases.Lock, bool) {
+	if prev.lock == phases.AccessExclusive && sameTableName(prev.table, table) {
+		return prev.lock, true
 	}
-	at, ok := prev.Node.(*parser.AlterTable)
-	if !ok || at.Table.Key() != table.Key() {
+	if prev.altered == "" || prev.altered != table.Key() {
 		return phases.NoLock, false
 	}
-	for _, c := range at.Cmds {
-		if c.Op == parser.AddConstraint && c.Constraint != nil && c.Constraint.Name == name {
+	for _, c := range prev.adds {
+		if c.name == name {
 			lock := phases.AccessExclusive
-			if c.Constraint.Kind == parser.ConstraintForeignKey {
+			if c.fk {
 				lock = phases.ShareRowExclusive
 			}
 			return lock, true
