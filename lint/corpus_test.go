@@ -43,9 +43,9 @@ func TestCorpus(t *testing.T) {
 				syntax++
 			}
 		}
-		for _, s := range f.Stmts {
-			if s.Span.End.Offset > len(f.File.Src) || s.Span.Start.Offset > s.Span.End.Offset {
-				t.Errorf("%s: bad statement span %+v", f.File.Path, s.Span)
+		for _, s := range f.Top {
+			if span := f.Span(s); span.End.Offset > len(f.File.Src) || span.Start.Offset > span.End.Offset {
+				t.Errorf("%s: bad statement span %+v", f.File.Path, span)
 			}
 		}
 	}

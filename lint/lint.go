@@ -50,8 +50,9 @@ type Options struct {
 	// runs (parser.TreeCache): unchanged migrations are not parsed again.
 	CacheDir string
 	// TuneGC sets the garbage collector's pace for the run (gcPaceSmall,
-	// gcPaceLarge),
-	// for a process that does nothing else meanwhile.
+	// gcPaceLarge) and, once a streamed file is read, a soft memory limit
+	// (streamLimit) that stays set after Run, for a process that does
+	// nothing else meanwhile.
 	TuneGC bool
 }
 
@@ -60,14 +61,23 @@ type Options struct {
 // at four times the live heap rather than twice saves a tenth of a corpus
 // run for 15 MB; once a file of ownAbove bytes or more is read, its trees
 // are most of the heap, and collecting at twice it keeps the peak down.
+//
+// A streamed file's trees go as the rules are done with them; what stays
+// is its text, a summary of each statement and the replayed schema. The
+// pace alone would let the heap grow to twice that and the garbage of the
+// parse, so a soft memory limit of streamLimit plus the largest streamed
+// file's size is set as well: the collector runs more often near it, and
+// should the data that stays outgrow it, the runtime bounds the time it
+// spends collecting (about half the processor at most).
 const (
 	gcPaceSmall = 400
 	gcPaceLarge = 100
+	streamLimit = 256 << 20
 )
 
-// Result is the outcome of a lint run, files in set order. Its statements
-// keep their spans, classes and analysis but not their syntax trees
-// (Statement.Node is nil).
+// Result is the outcome of a lint run, files in set order. Its files keep
+// their statements' summaries (FileResult.Top), and the statements with
+// their syntax trees only with Options.KeepTrees.
 type Result struct {
 	Files []*rules.FileResult
 	// Sums are the hex SHA-256 of each file's content, by path (with
@@ -143,7 +153,7 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		if name == "" {
 			name = "stdin.sql"
 		}
-		f := parser.Parse(name, data, parser.Options{Format: opts.Format, Cache: cache, Owned: true})
+		f := parser.Parse(name, data, parser.Options{Format: opts.Format, Cache: cache, Owned: true, Stream: streams(opts, len(data))})
 		return &Result{Files: runner.RunSet([]*parser.File{f})}, nil
 	}
 	sets, err := parser.Collect(opts.Paths)
@@ -185,7 +195,13 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		remaining[i] = len(sets[i].Files)
 	}
 	var large sync.Once
+	var limit struct {
+		sync.Mutex
+		size int // the largest streamed file's
+	}
 	if opts.TuneGC {
+		// The memory limit stays once Run returns: the report that
+		// follows lists each statement of the streamed files.
 		defer debug.SetGCPercent(debug.SetGCPercent(gcPaceSmall))
 	}
 	var mu sync.Mutex
@@ -214,8 +230,17 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 					// A large file is handed over rather than copied; the
 					// buffer of a small one is read into again.
 					o.Owned = len(data) >= ownAbove
+					o.Stream = streams(opts, len(data))
 					if o.Owned && opts.TuneGC {
 						large.Do(func() { debug.SetGCPercent(gcPaceLarge) })
+					}
+					if o.Stream && opts.TuneGC {
+						limit.Lock()
+						if len(data) > limit.size {
+							limit.size = len(data)
+							debug.SetMemoryLimit(int64(streamLimit + limit.size))
+						}
+						limit.Unlock()
 					}
 					f := parser.Parse(j.path, data, o)
 					if opts.Prepare != nil {
@@ -263,11 +288,13 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 			}
 		}
 		if firstErr != nil {
+			stop(parsed[si])
 			continue
 		}
 		r, err := runnerFor(sets[si])
 		if err != nil {
 			firstErr = err
+			stop(parsed[si])
 			continue
 		}
 		for fi, p := range sets[si].Files {
@@ -281,13 +308,12 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		} else {
 			res.Files = append(res.Files, r.RunSet(parsed[si])...)
 		}
-		// The reports need no syntax tree: dropping them once the rules
-		// ran keeps a large run's memory (and page faults) down.
-		for _, fr := range res.Files[before:] {
-			for _, st := range fr.Stmts {
-				if !opts.KeepTrees {
-					st.Node = nil
-				}
+		// The reports need the statements' summaries only: dropping the
+		// rest once the rules ran keeps a large run's memory (and page
+		// faults) down.
+		if !opts.KeepTrees {
+			for _, fr := range res.Files[before:] {
+				fr.Stmts = nil
 			}
 		}
 		parsed[si] = nil
@@ -297,6 +323,24 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		return nil, firstErr
 	}
 	return res, nil
+}
+
+// streamAbove is the size from which a file is parsed as the rules go
+// (parser.Options.Stream), unless its trees are kept or prepared: its
+// statements' trees are then let go a few pieces after they are parsed.
+var streamAbove = ownAbove
+
+func streams(opts Options, size int) bool {
+	return size >= streamAbove && !opts.KeepTrees && opts.Prepare == nil
+}
+
+// stop ends the parse of the streamed files of a set that is not linted.
+func stop(files []*parser.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Stop()
+		}
+	}
 }
 
 // ownAbove is the size from which a file's content is handed to the

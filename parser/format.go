@@ -49,6 +49,11 @@ type Options struct {
 	// Owned says that the caller does not change src after Parse: the
 	// File then keeps it as its Src without a copy.
 	Owned bool
+	// Stream parses the file in the background and hands its statements
+	// over as they are parsed (File.Statement, File.Release) instead of
+	// keeping them all in File.Statements. Flyway files, whose
+	// transaction mode depends on every statement, are parsed whole.
+	Stream bool
 
 	// scanned makes Parse scan every region before parsing it (tests
 	// compare the two ways).

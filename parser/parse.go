@@ -34,6 +34,9 @@ type File struct {
 
 	lines *lineIndex
 	cache *TreeCache
+	// stream is set on a streamed file (Options.Stream), out on the copy
+	// of it that the background parse fills.
+	stream, out *stream
 }
 
 // SyntaxError is a statement PostgreSQL's parser rejected.
@@ -236,14 +239,19 @@ func Parse(path string, src []byte, opts Options) *File {
 		f.Format = DetectFormat(path, f.Src)
 	}
 	f.Version = versionOf(f.Format, path)
-	for _, r := range f.regions() {
+	regions := f.regions()
+	if opts.NoTransaction {
+		f.NoTransaction = true
+	}
+	if opts.Stream && streamable(f) {
+		f.Tx = txModeOf(f)
+		f.startStream(regions, opts.scanned)
+		return f
+	}
+	for _, r := range regions {
 		f.parseRegion(r, opts.scanned)
 	}
 	f.Tx = txModeOf(f)
-	if opts.NoTransaction {
-		f.NoTransaction = true
-		f.Tx = TxNone
-	}
 	f.attachDirectives()
 	return f
 }

@@ -114,3 +114,6 @@ func (f *File) LineText(line int) string {
 
 // Pos resolves a byte offset of the file to a position.
 func (f *File) Pos(off int) Position { return f.lines.pos(off) }
+
+// Span resolves the byte range [start, end) of the file.
+func (f *File) Span(start, end int) Span { return f.lines.span(start, end) }

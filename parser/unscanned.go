@@ -2,6 +2,7 @@ package parser
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 
 	pgparser "github.com/pganalyze/pg_query_go/v5/parser"
@@ -37,34 +38,59 @@ func (f *File) parseUnscanned(r region) bool {
 		pieces = append(pieces, region{start, r.start + cut})
 		start = r.start + cut
 	}
-	parts := make([]unscannedPart, len(pieces))
-	ok := make([]bool, len(pieces))
 	if len(pieces) == 1 {
-		parts[0], ok[0] = f.parsePiece(pieces[0], true)
-	} else {
-		onAllCores(len(pieces), func(i int) {
-			parts[i], ok[i] = f.parsePiece(pieces[i], i == len(pieces)-1)
-		})
-	}
-	var stmts []*Statement
-	var dirs []*Directive
-	for i := 0; i < len(pieces); i++ {
-		p := parts[i]
-		if !ok[i] {
-			if i+1 == len(pieces) {
-				return false
-			}
-			var good bool
-			if p, good = f.parsePiece(region{pieces[i].start, pieces[i+1].end}, i+2 == len(pieces)); !good {
-				return false
-			}
-			i++
+		p, ok := f.parsePiece(pieces[0], true)
+		if ok {
+			f.Statements = append(f.Statements, p.stmts...)
+			f.Directives = append(f.Directives, p.dirs...)
 		}
-		stmts = append(stmts, p.stmts...)
-		dirs = append(dirs, p.dirs...)
+		return ok
 	}
-	f.Statements = append(f.Statements, stmts...)
-	f.Directives = append(f.Directives, dirs...)
+	// A streamed file parses a window of pieces at a time and hands each
+	// over (flush); others parse all pieces at once.
+	window := len(pieces)
+	if f.out != nil {
+		window = streamWindow * runtime.GOMAXPROCS(0)
+	}
+	nstmts, ndirs := len(f.Statements), len(f.Directives)
+	for lo := 0; lo < len(pieces) && !f.stopped(); {
+		hi := min(lo+window, len(pieces))
+		parts := make([]unscannedPart, hi-lo)
+		ok := make([]bool, hi-lo)
+		onAllCores(hi-lo, func(i int) {
+			parts[i], ok[i] = f.parsePiece(pieces[lo+i], lo+i == len(pieces)-1)
+		})
+		next := hi
+		for i := lo; i < hi; i++ {
+			p := parts[i-lo]
+			if !ok[i-lo] {
+				var good bool
+				if i+1 < len(pieces) {
+					p, good = f.parsePiece(region{pieces[i].start, pieces[i+1].end}, i+2 == len(pieces))
+				}
+				if !good {
+					if f.out == nil {
+						// The region goes the scanned way, whole.
+						f.Statements, f.Directives = f.Statements[:nstmts], f.Directives[:ndirs]
+						return false
+					}
+					// A streamed file handed the pieces before over already:
+					// the rest goes the scanned way, which gives the same
+					// statements as the whole region would from there, a
+					// right piece's end being between statements.
+					f.parseRegion(region{pieces[i].start, r.end}, true)
+					return true
+				}
+				if i++; i >= hi {
+					next = i + 1 // the next window's first piece went with it
+				}
+			}
+			f.Statements = append(f.Statements, p.stmts...)
+			f.Directives = append(f.Directives, p.dirs...)
+		}
+		f.flush()
+		lo = next
+	}
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"runtime"
 	"sync"
@@ -24,6 +25,21 @@ func JSON(w io.Writer, r *Report) error {
 	bufs := make([]bytes.Buffer, workers)
 	for lo := 0; lo < len(r.Files); lo += jsonBatch {
 		batch := r.Files[lo:min(lo+jsonBatch, len(r.Files))]
+		if lazy(batch) {
+			// A file Build left the statements of to be listed is
+			// written as it is encoded, one file after the other.
+			for j := range batch {
+				if lo+j > 0 {
+					if err := bw.WriteByte(','); err != nil {
+						return err
+					}
+				}
+				if err := writeFileJSON(bw, &batch[j]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		per := (len(batch) + workers - 1) / workers
 		errs := make([]error, workers)
 		var wg sync.WaitGroup
@@ -69,4 +85,69 @@ func JSON(w io.Writer, r *Report) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// lazy reports whether a file of files has its statements left to list.
+func lazy(files []File) bool {
+	for i := range files {
+		if files[i].from != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFileJSON writes f as JSON.Encode would, followed by a newline,
+// encoding its statements a few at a time.
+func writeFileJSON(w *bufio.Writer, f *File) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if f.from == nil {
+		if err := enc.Encode(f); err != nil {
+			return err
+		}
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	// The file without statements, split where they go: the fields before
+	// them are strings, in which the quotes are escaped.
+	head := *f
+	head.Statements, head.from = []Statement{}, nil
+	if err := enc.Encode(&head); err != nil {
+		return err
+	}
+	const empty = `"statements":[]`
+	cut := bytes.Index(buf.Bytes(), []byte(empty))
+	if cut < 0 {
+		return errors.New("report: no statements field in a file's JSON")
+	}
+	rest := append([]byte(nil), buf.Bytes()[cut+len(empty)-1:]...)
+	if _, err := w.Write(buf.Bytes()[:cut+len(empty)-1]); err != nil {
+		return err
+	}
+	buf.Reset()
+	n := 0
+	var err error
+	f.eachStatement(func(s Statement) {
+		if err != nil {
+			return
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		if err = enc.Encode(&s); err == nil {
+			buf.Truncate(buf.Len() - 1) // Encode's newline
+		}
+		if buf.Len() >= 64<<10 {
+			_, err = w.Write(buf.Bytes())
+			buf.Reset()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(buf.Bytes(), rest...))
+	return err
 }

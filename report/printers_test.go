@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -422,5 +423,41 @@ func TestMarkdownCapAndEscaping(t *testing.T) {
 	}
 	if n := strings.Count(out, "](https://"); n != markdownMaxFindings {
 		t.Errorf("%d finding rows, want %d", n, markdownMaxFindings)
+	}
+}
+
+// A file of more statements than Build lists (eagerStatements) is written
+// by JSON as it goes, with the same bytes, and AllStatements lists it.
+func TestJSONListsStatementsAsItGoes(t *testing.T) {
+	res, err := lint.Run(context.Background(), lint.Options{Paths: []string{"testdata/input"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eager, lazy bytes.Buffer
+	full := Build(res.Files)
+	if err := JSON(&eager, full); err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { eagerStatements = n }(eagerStatements)
+	eagerStatements = 0
+	left := Build(res.Files)
+	if err := JSON(&lazy, left); err != nil {
+		t.Fatal(err)
+	}
+	if lazy.String() != eager.String() {
+		t.Fatalf("JSON differs when the statements are listed as it goes:\n%s\nwant\n%s", lazy.String(), eager.String())
+	}
+	listed := 0
+	for i := range left.Files {
+		if left.Files[i].Statements != nil {
+			t.Fatalf("%s: statements listed by Build", left.Files[i].Path)
+		}
+		if got, want := left.Files[i].AllStatements(), full.Files[i].Statements; !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: AllStatements %v, want %v", left.Files[i].Path, got, want)
+		}
+		listed += len(full.Files[i].Statements)
+	}
+	if listed == 0 {
+		t.Fatal("testdata/input has no statement")
 	}
 }

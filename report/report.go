@@ -22,11 +22,43 @@ type File struct {
 	Path   string `json:"path"`
 	Format string `json:"format"`
 	// Transaction is how the tool runs the file: "transaction", "implicit" or "none".
-	Transaction string      `json:"transaction"`
-	Class       string      `json:"class"`
-	Advice      string      `json:"advice"`
-	Statements  []Statement `json:"statements"`
-	Findings    []Finding   `json:"findings"`
+	Transaction string `json:"transaction"`
+	Class       string `json:"class"`
+	Advice      string `json:"advice"`
+	// Statements are left nil by Build for a file of more than
+	// eagerStatements statements, whose list (AllStatements) would cost
+	// more memory than the rest of the report: JSON writes it as it goes.
+	Statements []Statement `json:"statements"`
+	Findings   []Finding   `json:"findings"`
+
+	from *rules.FileResult // a file whose Statements are left to AllStatements
+}
+
+// eagerStatements is the most statements Build lists in File.Statements.
+var eagerStatements = 4096
+
+// AllStatements returns the file's statements, Statements or, when Build
+// left them out, made now.
+func (f *File) AllStatements() []Statement {
+	if f.from == nil {
+		return f.Statements
+	}
+	out := make([]Statement, 0, len(f.from.Top))
+	f.eachStatement(func(s Statement) { out = append(out, s) })
+	return out
+}
+
+// eachStatement calls fn with each statement of f in order.
+func (f *File) eachStatement(fn func(Statement)) {
+	if f.from == nil {
+		for _, s := range f.Statements {
+			fn(s)
+		}
+		return
+	}
+	for _, s := range f.from.Top {
+		fn(statementOf(f.from, s))
+	}
 }
 
 // Statement is one top-level statement with what it does to a live database.
@@ -123,16 +155,14 @@ func Build(results []*rules.FileResult) *Report {
 
 func buildFile(res *rules.FileResult) File {
 	f := File{Path: res.File.Path, Format: string(res.File.Format), Transaction: string(res.File.Tx),
-		Class: res.Class.String(), Advice: res.Class.Advice(), Statements: make([]Statement, 0, len(res.Stmts)), Findings: make([]Finding, 0, len(res.Findings))}
-	for _, s := range res.Stmts {
-		if s.Parent != nil {
-			continue
+		Class: res.Class.String(), Advice: res.Class.Advice(), Findings: make([]Finding, 0, len(res.Findings))}
+	if len(res.Top) > eagerStatements {
+		f.from = res
+	} else {
+		f.Statements = make([]Statement, 0, len(res.Top))
+		for _, s := range res.Top {
+			f.Statements = append(f.Statements, statementOf(res, s))
 		}
-		f.Statements = append(f.Statements, Statement{
-			Line: s.Span.Start.Line, Column: s.Span.Start.Column, EndLine: s.Span.End.Line, EndColumn: s.Span.End.Column,
-			Tag: s.Tag, Class: s.Class.String(), Reason: s.Info.Reason, Lock: s.Info.Lock.String(), Table: s.Info.Table,
-			Rewrite: s.Info.Rewrite, Scan: s.Info.Scan,
-		})
 	}
 	for _, fd := range res.Findings {
 		out := Finding{Rule: fd.Rule, Severity: fd.Severity.String(), Line: fd.Span.Start.Line, Column: fd.Span.Start.Column,
@@ -144,4 +174,13 @@ func buildFile(res *rules.FileResult) File {
 		f.Findings = append(f.Findings, out)
 	}
 	return f
+}
+
+func statementOf(res *rules.FileResult, s rules.Summary) Statement {
+	span := res.Span(s)
+	return Statement{
+		Line: span.Start.Line, Column: span.Start.Column, EndLine: span.End.Line, EndColumn: span.End.Column,
+		Tag: s.Tag(), Class: s.Class().String(), Reason: s.Reason(), Lock: s.Lock().String(), Table: s.Table(),
+		Rewrite: s.Rewrite, Scan: s.Scan,
+	}
 }

@@ -29,33 +29,21 @@ ALTER TABLE users DROP COLUMN legacy_flag;
 
 An explicit ` + "`-- bgmigrate:phase`" + ` directive at the top of the file wins over the inferred classes.`,
 	File: func(p *Pass) {
-		var firstExpand, firstContract *Stmt
-		for _, s := range p.Stmts {
-			if s.Parent != nil {
-				continue
-			}
-			switch s.Class {
-			case phases.Expand:
-				if firstExpand == nil {
-					firstExpand = s
-				}
-			case phases.Contract:
-				if firstContract == nil {
-					firstContract = s
-				}
-			case phases.Mixed:
-				if firstExpand == nil {
-					firstExpand = s
-				}
-				if firstContract == nil {
-					firstContract = s
+		first := func(classes ...phases.Class) *Summary {
+			for i := range p.top {
+				for _, c := range classes {
+					if p.top[i].Class() == c {
+						return &p.top[i]
+					}
 				}
 			}
+			return nil
 		}
+		firstExpand, firstContract := first(phases.Expand, phases.Mixed), first(phases.Contract, phases.Mixed)
 		if firstExpand == nil || firstContract == nil {
 			return
 		}
-		p.Reportf(firstContract.Span, "this file expands (line %d) and contracts (%s) the schema; split it into two migrations",
-			firstExpand.Span.Start.Line, firstContract.Info.Reason)
+		p.Reportf(p.File.Span(int(firstContract.start), int(firstContract.end)), "this file expands (line %d) and contracts (%s) the schema; split it into two migrations",
+			p.File.Pos(int(firstExpand.start)).Line, firstContract.Reason())
 	},
 }

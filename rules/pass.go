@@ -31,18 +31,6 @@ type Stmt struct {
 	Parent *Stmt
 }
 
-// txBefore returns the top-level statements of s's transaction seen
-// before it.
-func (p *Pass) txBefore(s *Stmt) []*parser.Statement {
-	var out []*parser.Statement
-	for _, prev := range p.Stmts {
-		if prev.Parent == nil && prev.Tx == s.Tx && prev != s {
-			out = append(out, prev.Statement)
-		}
-	}
-	return out
-}
-
 // InTransaction reports whether the statement runs inside a transaction block.
 func (s *Stmt) InTransaction() bool { return s.Tx != 0 }
 
@@ -51,9 +39,16 @@ type Pass struct {
 	File      *parser.File
 	Catalog   *schema.Catalog
 	PGVersion int
-	// Stmts are the statements seen so far in the file (all of them in a
-	// File hook), nested ones included, in execution order.
+	// Stmts are the current top-level statement and the statements it
+	// ran so far (a DO body, functions it calls), in execution order: a
+	// rule keeps what it needs of earlier statements itself (stateOf).
+	// Empty in a File hook.
 	Stmts []*Stmt
+	// top sums up the top-level statements done so far (all of them in a
+	// File hook).
+	top []Summary
+	// dropped are the DROP VIEW statements of the last transaction.
+	dropped droppedViews
 
 	// Release is set when a release is being linted (lint --changed-since);
 	// Info then says whether this file belongs to it.
@@ -62,6 +57,8 @@ type Pass struct {
 	Releases []Release
 
 	files []*parser.File // the set, in order
+	// many is set when the file has more than one top-level statement.
+	many bool
 	// txAfter are the statements after the current top-level one that run
 	// in its transaction.
 	txAfter []*parser.Statement
@@ -110,7 +107,7 @@ func txStateOf[T any](p *Pass, s *Stmt, fresh func() *T) *T {
 
 // Report records a finding of the running rule at span.
 func (p *Pass) Report(span parser.Span, msg string) {
-	idx := statementAt(p.File, span.Start.Offset)
+	idx := statementAt(p.top, span.Start.Offset)
 	if p.stmt != nil {
 		idx = p.stmt.Index
 	}

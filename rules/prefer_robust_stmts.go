@@ -47,7 +47,9 @@ keeps: precede the build with ` + "`DROP INDEX CONCURRENTLY IF EXISTS`" + ` when
 }
 
 func checkPreferRobustStmts(p *Pass, s *Stmt) {
-	if len(p.File.Statements) <= 1 {
+	// The constraints s drops count for the statements after it.
+	defer noteDroppedConstraints(p, s)
+	if !p.many {
 		return // one statement runs alone: it either applies or does not
 	}
 	inTx := s.InTransaction()
@@ -84,7 +86,7 @@ func checkPreferRobustStmts(p *Pass, s *Stmt) {
 				p.Reportf(siteWithin(s, c.Span), "DROP COLUMN %q without IF EXISTS fails when the migration is run again after failing part way", c.Column)
 			case c.Op == parser.DropConstraint && !c.IfExists:
 				p.Reportf(siteWithin(s, c.Span), "DROP CONSTRAINT %q without IF EXISTS fails when the migration is run again after failing part way", c.Name)
-			case c.Op == parser.AddConstraint && !droppedBefore(p, s, n.Table, c.Name):
+			case c.Op == parser.AddConstraint && !droppedBefore(p, n.Table, c.Name):
 				name := c.Name
 				if name == "" {
 					name = string(c.Constraint.Kind)
@@ -97,25 +99,28 @@ func checkPreferRobustStmts(p *Pass, s *Stmt) {
 
 // droppedBefore reports whether an earlier statement of the file drops the
 // named constraint of table t, which makes adding it again safe to retry.
-func droppedBefore(p *Pass, cur *Stmt, t parser.QName, name string) bool {
-	if name == "" {
-		return false
+func droppedBefore(p *Pass, t parser.QName, name string) bool {
+	return name != "" && (*stateOf[map[droppedConstraint]bool](p))[droppedConstraint{t.Key(), name}]
+}
+
+// droppedConstraint is a constraint name of a table, by its Key.
+type droppedConstraint struct{ table, name string }
+
+// noteDroppedConstraints records the constraints s drops, for droppedBefore.
+func noteDroppedConstraints(p *Pass, s *Stmt) {
+	at, ok := s.Node.(*parser.AlterTable)
+	if !ok {
+		return
 	}
-	for _, s := range p.Stmts {
-		if s == cur {
-			break
-		}
-		at, ok := s.Node.(*parser.AlterTable)
-		if !ok || at.Table.Key() != t.Key() {
-			continue
-		}
-		for _, c := range at.Cmds {
-			if c.Op == parser.DropConstraint && c.Name == name {
-				return true
+	dropped := stateOf[map[droppedConstraint]bool](p)
+	for _, c := range at.Cmds {
+		if c.Op == parser.DropConstraint && c.Name != "" {
+			if *dropped == nil {
+				*dropped = map[droppedConstraint]bool{}
 			}
+			(*dropped)[droppedConstraint{strings.Clone(at.Table.Key()), strings.Clone(c.Name)}] = true
 		}
 	}
-	return false
 }
 
 func qnameList(qs []parser.QName) string {

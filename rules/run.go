@@ -62,9 +62,14 @@ type FileInfo struct {
 
 // FileResult is the outcome for one file.
 type FileResult struct {
-	File     *parser.File
-	Class    phases.Class
-	Stmts    []*Stmt // every statement, nested ones included, in order
+	File  *parser.File
+	Class phases.Class
+	// Stmts are every statement, nested ones included, in order; nil for
+	// a streamed file (parser.Options.Stream), whose trees are let go as
+	// soon as the rules ran.
+	Stmts []*Stmt
+	// Top sums up each top-level statement, for every file.
+	Top      []Summary
 	Findings []Finding
 	// Phase is the phase a file-wide directive declared ("" when inferred).
 	Phase string
@@ -163,7 +168,14 @@ func (r *Runner) RunRelease(files []*parser.File, infos []FileInfo) []*FileResul
 		}
 		cat.BeginFile(i+1, info.InRelease)
 		if !info.Report {
-			replay(f.Statements, cat, 0)
+			for j := 0; ; j++ {
+				st := f.Statement(j)
+				if st == nil {
+					break
+				}
+				replay([]*parser.Statement{st}, cat, 0)
+				f.Release(j + 1)
+			}
 			continue
 		}
 		out = append(out, r.runFile(f, cat, info, infos != nil, files))
@@ -186,21 +198,39 @@ func replay(stmts []*parser.Statement, cat *schema.Catalog, depth int) {
 func (r *Runner) runFile(f *parser.File, cat *schema.Catalog, info FileInfo, release bool, files []*parser.File) *FileResult {
 	res := &FileResult{File: f}
 	pass := &Pass{File: f, Catalog: cat, PGVersion: r.cfg.PGVersion, Release: release, Info: info, Releases: r.cfg.Releases, files: files,
-		tables: r.cfg.Tables, smallRows: r.cfg.SmallTableRows}
+		tables: r.cfg.Tables, smallRows: r.cfg.SmallTableRows, many: f.Statement(1) != nil}
 	pass.report = func(fd Finding) { res.Findings = append(res.Findings, fd) }
+	keep := !f.Streamed()
+	sum := newSummer(f)
 
 	tx := newTxTracker(f, r.cfg.AssumeInTransaction)
-	for i, st := range f.Statements {
+	for i := 0; ; i++ {
+		st := f.Statement(i)
+		if st == nil {
+			break
+		}
 		s := tx.next(st, i, nil)
 		pass.txAfter = nil
 		if phases.MayShim(st) {
-			pass.txAfter = tx.rest(f.Statements[i+1:], s.Tx)
+			pass.txAfter = tx.rest(f, i+1, s.Tx)
 		}
+		pass.Stmts = pass.Stmts[:0]
 		r.visit(pass, s, cat, tx, res, 0)
+		sum.phase(pass.Stmts, res)
+		pass.top = append(pass.top, sum.of(s))
+		pass.dropped.note(s)
+		if keep {
+			res.Stmts = append(res.Stmts, pass.Stmts...)
+		}
+		clear(pass.Stmts)
+		f.Release(i + 1)
 	}
-	res.Stmts = pass.Stmts
-
-	r.applyPhaseDirectives(res)
+	res.Top = pass.top
+	res.Class = phases.Combine(sum.classes)
+	if res.Phase != "" {
+		res.Class, _ = phases.ParseClass(res.Phase)
+	}
+	pass.Stmts = nil
 	pass.stmt = nil
 	for _, rule := range r.rules {
 		if rule.File != nil {
@@ -229,7 +259,7 @@ const maxCallDepth = 3
 func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, res *FileResult, depth int) {
 	s.Info = phases.Classify(s.Statement, cat, r.cfg.PGVersion)
 	if s.Parent == nil && s.Tx != 0 && phases.MayShim(s.Statement) {
-		if c, reason, ok := phases.Shim(pass.txBefore(s), s.Statement, pass.txAfter, cat); ok {
+		if c, reason, ok := phases.Shim(pass.dropped.before(s), s.Statement, pass.txAfter, cat); ok {
 			s.Info.Class, s.Info.Reason = c, reason
 		}
 	}
@@ -250,41 +280,6 @@ func (r *Runner) visit(pass *Pass, s *Stmt, cat *schema.Catalog, tx *txTracker, 
 	}
 	if _, isDo := s.Node.(*parser.Do); !isDo {
 		cat.Apply(s.Statement)
-	}
-}
-
-// applyPhaseDirectives lets the author's phase win over the inferred one.
-func (r *Runner) applyPhaseDirectives(res *FileResult) {
-	f := res.File
-	for _, d := range f.Directives {
-		if d.Kind != "phase" || d.Problem != "" {
-			continue
-		}
-		c, _ := phases.ParseClass(d.Phase)
-		if d.FileWide() {
-			res.Phase = d.Phase
-			for _, s := range res.Stmts {
-				if s.Class != phases.None {
-					s.Class = c
-				}
-			}
-			continue
-		}
-		for _, s := range res.Stmts {
-			if s.Index == d.Stmt {
-				s.Class = c
-			}
-		}
-	}
-	var classes []phases.Class
-	for _, s := range res.Stmts {
-		if s.Parent == nil || s.Parent.Class == phases.None {
-			classes = append(classes, s.Class)
-		}
-	}
-	res.Class = phases.Combine(classes)
-	if res.Phase != "" {
-		res.Class, _ = phases.ParseClass(res.Phase)
 	}
 }
 
@@ -389,12 +384,12 @@ func fromSquawk(id string) string {
 	return id
 }
 
-// statementAt returns the index of the top-level statement that contains off.
-func statementAt(f *parser.File, off int) int {
-	for i, st := range f.Statements {
-		if off >= st.Span.Start.Offset && off <= st.Span.End.Offset {
-			return i
-		}
+// statementAt returns the index of the top-level statement that contains
+// off (its end included), -1 if none; top are the statements so far.
+func statementAt(top []Summary, off int) int {
+	i := sort.Search(len(top), func(i int) bool { return int(top[i].end) >= off })
+	if i < len(top) && int(top[i].start) <= off {
+		return i
 	}
 	return -1
 }
@@ -418,7 +413,7 @@ func newTxTracker(f *parser.File, assume bool) *txTracker {
 	case parser.TxWrapped:
 		t.toolTx = true
 	case parser.TxImplicit:
-		t.toolTx = len(f.Statements) > 1
+		t.toolTx = f.Statement(1) != nil
 	case parser.TxNone:
 		t.toolTx = assume && f.Format == parser.FormatPlain && !f.NoTransaction
 	}
@@ -468,16 +463,17 @@ func (t *txTracker) next(st *parser.Statement, idx int, parent *Stmt) *Stmt {
 	return s
 }
 
-// rest returns the statements of stmts, the ones after the current
-// statement, that run in transaction tx with it (none when tx is 0).
-func (t *txTracker) rest(stmts []*parser.Statement, tx int) []*parser.Statement {
+// rest returns the top-level statements of f from the from-th on that run
+// in transaction tx with the current one (none when tx is 0).
+func (t *txTracker) rest(f *parser.File, from, tx int) []*parser.Statement {
 	if tx == 0 {
 		return nil
 	}
 	probe := *t
 	var out []*parser.Statement
-	for _, st := range stmts {
-		if probe.next(st, 0, nil).Tx != tx {
+	for i := from; ; i++ {
+		st := f.Statement(i)
+		if st == nil || probe.next(st, 0, nil).Tx != tx {
 			break
 		}
 		if _, isTx := st.Node.(*parser.Transaction); !isTx {

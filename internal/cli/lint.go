@@ -206,7 +206,7 @@ func lintRun(ctx context.Context, opts *LintOptions) error {
 	res, err := lint.Run(ctx, lint.Options{
 		Paths: opts.Paths, Stdin: opts.IO.In, StdinName: opts.StdinName, Format: tool, ChangedSince: opts.ChangedSince,
 		Rules: rc, Exclude: cfg.Excluded, PerFile: perFile, Prepare: prepare, CacheDir: opts.Cache,
-		TuneGC: opts.IO.Env("GOGC") == "",
+		TuneGC: opts.IO.Env("GOGC") == "" && opts.IO.Env("GOMEMLIMIT") == "",
 	})
 	if err != nil {
 		return usage(err)
