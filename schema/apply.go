@@ -87,6 +87,7 @@ func (c *Catalog) createTable(n *parser.CreateTable) {
 			for _, col := range parent.Columns {
 				cp := *col
 				cp.Origin = c.file
+				c.keepExpr(&cp.Default, col.Default)
 				t.Columns = append(t.Columns, &cp)
 			}
 		}
@@ -101,8 +102,10 @@ func (c *Catalog) createTable(n *parser.CreateTable) {
 }
 
 func (c *Catalog) newColumn(cd *parser.ColumnDef) *Column {
-	return &Column{Name: c.name(cd.Name), Type: c.typeName(cd.Type), NotNull: cd.NotNull, Default: c.expr(cd.Default),
+	col := &Column{Name: c.name(cd.Name), Type: c.typeName(cd.Type), NotNull: cd.NotNull,
 		Identity: cd.Identity, Generated: cd.Generated, Serial: cd.Serial(), Origin: c.file}
+	c.keepExpr(&col.Default, cd.Default)
+	return col
 }
 
 // typeName returns the catalog's copy of t, whose span it leaves out.
@@ -122,6 +125,26 @@ func (c *Catalog) typeName(t parser.TypeName) *parser.TypeName {
 	c.types[key] = &t
 	return &t
 }
+
+// keepExpr sets *at to e. The expressions a catalog keeps are detached
+// (parser.Expr.Detached) once it holds detachAfter that are not: while
+// few, they cost less memory than detaching them costs time.
+func (c *Catalog) keepExpr(at **parser.Expr, e *parser.Expr) {
+	*at = e
+	if e == nil {
+		return
+	}
+	c.attached = append(c.attached, at)
+	if len(c.attached) >= detachAfter {
+		for _, at := range c.attached {
+			*at = c.expr(*at)
+		}
+		clear(c.attached)
+		c.attached = c.attached[:0]
+	}
+}
+
+const detachAfter = 4096
 
 // expr returns the catalog's copy of e, detached (parser.Expr.Detached).
 func (c *Catalog) expr(e *parser.Expr) *parser.Expr {
@@ -169,7 +192,8 @@ func (c *Catalog) addConstraint(t *Table, k *parser.Constraint, validated bool) 
 	}
 	name = c.name(name)
 	t.Constraints = append(t.Constraints, &Constraint{Name: name, Kind: k.Kind, Columns: c.nameList(k.Columns),
-		Validated: validated && !k.NotValid, NotNullColumn: c.name(k.NotNullColumn), References: k.References, Check: c.expr(k.Check), Origin: c.file})
+		Validated: validated && !k.NotValid, NotNullColumn: c.name(k.NotNullColumn), References: k.References, Origin: c.file})
+	c.keepExpr(&t.Constraints[len(t.Constraints)-1].Check, k.Check)
 	switch k.Kind {
 	case parser.ConstraintPrimaryKey, parser.ConstraintUnique, parser.ConstraintExclusion:
 		ixName := name
@@ -241,7 +265,7 @@ func (c *Catalog) alterTable(n *parser.AlterTable) {
 			}
 		case parser.SetDefault:
 			if col != nil {
-				col.Default = c.expr(cmd.Default)
+				c.keepExpr(&col.Default, cmd.Default)
 			}
 		case parser.DropDefault:
 			if col != nil {

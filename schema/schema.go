@@ -29,10 +29,12 @@ type Catalog struct {
 	pending map[int]bool
 	// names, types and exprs are the names, column types and
 	// expressions the catalog keeps, one copy of each (name, typeName,
-	// expr).
+	// expr, keepExpr).
 	names map[string]string
 	types map[typeKey]*parser.TypeName
 	exprs map[string]*parser.Expr
+	// attached are where the catalog keeps expressions not yet detached.
+	attached []**parser.Expr
 }
 
 // typeKey is a column type without modifiers, as Catalog.types keys it.
