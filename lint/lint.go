@@ -76,8 +76,9 @@ const (
 )
 
 // Result is the outcome of a lint run, files in set order. Its files keep
-// their statements' summaries (FileResult.Top), and the statements with
-// their syntax trees only with Options.KeepTrees.
+// their statements' summaries (FileResult.Top); the statements
+// (FileResult.Stmts) and their syntax trees (Statement.Node) only with
+// Options.KeepTrees.
 type Result struct {
 	Files []*rules.FileResult
 	// Sums are the hex SHA-256 of each file's content, by path (with
@@ -314,6 +315,9 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		if !opts.KeepTrees {
 			for _, fr := range res.Files[before:] {
 				fr.Stmts = nil
+				for _, st := range fr.File.Statements {
+					st.Node = nil
+				}
 			}
 		}
 		parsed[si] = nil
