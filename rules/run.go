@@ -204,6 +204,7 @@ func (r *Runner) runFile(f *parser.File, cat *schema.Catalog, info FileInfo, rel
 	sum := newSummer(f)
 
 	tx := newTxTracker(f, r.cfg.AssumeInTransaction)
+	var rest txRest
 	for i := 0; ; i++ {
 		st := f.Statement(i)
 		if st == nil {
@@ -212,7 +213,9 @@ func (r *Runner) runFile(f *parser.File, cat *schema.Catalog, info FileInfo, rel
 		s := tx.next(st, i, nil)
 		pass.txAfter = nil
 		if phases.MayShim(st) {
-			pass.txAfter = tx.rest(f, i+1, s.Tx)
+			pass.txAfter = rest.after(tx, f, i, s.Tx)
+		} else {
+			rest.passed(i)
 		}
 		pass.Stmts = pass.Stmts[:0]
 		r.visit(pass, s, cat, tx, res, 0)
@@ -463,9 +466,44 @@ func (t *txTracker) next(st *parser.Statement, idx int, parent *Stmt) *Stmt {
 	return s
 }
 
+// txRest is the rest of a transaction, gathered (txTracker.rest) at the
+// first statement of it that needs it and kept for the next ones: a
+// transaction of n renames or DROP VIEWs is gone over once, not n times.
+type txRest struct {
+	tx    int
+	idx   []int // the statements' indexes in the file
+	stmts []*parser.Statement
+}
+
+// after returns the statements after the i-th of f that run in its
+// transaction tx.
+func (r *txRest) after(t *txTracker, f *parser.File, i, tx int) []*parser.Statement {
+	if tx == 0 {
+		return nil
+	}
+	if r.tx != tx {
+		r.tx, r.idx, r.stmts = tx, nil, t.rest(f, i+1, tx, &r.idx)
+	}
+	r.passed(i)
+	return r.stmts
+}
+
+// passed lets the statements up to the i-th go.
+func (r *txRest) passed(i int) {
+	k := 0
+	for k < len(r.idx) && r.idx[k] <= i {
+		k++
+	}
+	if k > 0 {
+		clear(r.stmts[:k])
+		r.idx, r.stmts = r.idx[k:], r.stmts[k:]
+	}
+}
+
 // rest returns the top-level statements of f from the from-th on that run
-// in transaction tx with the current one (none when tx is 0).
-func (t *txTracker) rest(f *parser.File, from, tx int) []*parser.Statement {
+// in transaction tx with the current one (none when tx is 0), their
+// indexes appended to idx.
+func (t *txTracker) rest(f *parser.File, from, tx int, idx *[]int) []*parser.Statement {
 	if tx == 0 {
 		return nil
 	}
@@ -478,6 +516,7 @@ func (t *txTracker) rest(f *parser.File, from, tx int) []*parser.Statement {
 		}
 		if _, isTx := st.Node.(*parser.Transaction); !isTx {
 			out = append(out, st)
+			*idx = append(*idx, i)
 		}
 	}
 	return out
