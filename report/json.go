@@ -2,9 +2,7 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"runtime"
 	"sync"
@@ -15,14 +13,15 @@ const jsonBatch = 256
 
 // JSON writes the report: one JSON document whose files are written one
 // per line, so large runs stream instead of being indented in memory. The
-// files of a batch are encoded on all cores, then written in order.
+// files of a batch are encoded on all cores (appendFile), then written in
+// order.
 func JSON(w io.Writer, r *Report) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if _, err := bw.WriteString("{\"version\": 1,\n\"files\": [\n"); err != nil {
 		return err
 	}
 	workers := runtime.GOMAXPROCS(0)
-	bufs := make([]bytes.Buffer, workers)
+	bufs := make([][]byte, workers)
 	for lo := 0; lo < len(r.Files); lo += jsonBatch {
 		batch := r.Files[lo:min(lo+jsonBatch, len(r.Files))]
 		if lazy(batch) {
@@ -41,34 +40,24 @@ func JSON(w io.Writer, r *Report) error {
 			continue
 		}
 		per := (len(batch) + workers - 1) / workers
-		errs := make([]error, workers)
 		var wg sync.WaitGroup
 		for i := range workers {
 			part := batch[min(i*per, len(batch)):min((i+1)*per, len(batch))]
 			first := lo + i*per
 			wg.Go(func() {
-				buf := &bufs[i]
-				buf.Reset()
-				enc := json.NewEncoder(buf)
-				enc.SetEscapeHTML(false)
+				buf := bufs[i][:0]
 				for j := range part {
 					if first+j > 0 {
-						buf.WriteByte(',')
+						buf = append(buf, ',')
 					}
-					// Encode ends each value with a newline.
-					if err := enc.Encode(&part[j]); err != nil {
-						errs[i] = err
-						return
-					}
+					buf = append(appendFile(buf, &part[j]), '\n')
 				}
+				bufs[i] = buf
 			})
 		}
 		wg.Wait()
 		for i := range workers {
-			if errs[i] != nil {
-				return errs[i]
-			}
-			if _, err := bw.Write(bufs[i].Bytes()); err != nil {
+			if _, err := bw.Write(bufs[i]); err != nil {
 				return err
 			}
 		}
@@ -97,57 +86,31 @@ func lazy(files []File) bool {
 	return false
 }
 
-// writeFileJSON writes f as JSON.Encode would, followed by a newline,
-// encoding its statements a few at a time.
+// writeFileJSON writes f and a newline, a few statements at a time.
 func writeFileJSON(w *bufio.Writer, f *File) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
 	if f.from == nil {
-		if err := enc.Encode(f); err != nil {
-			return err
-		}
-		_, err := w.Write(buf.Bytes())
+		_, err := w.Write(append(appendFile(nil, f), '\n'))
 		return err
 	}
-	// The file without statements, split where they go: the fields before
-	// them are strings, in which the quotes are escaped.
-	head := *f
-	head.Statements, head.from = []Statement{}, nil
-	if err := enc.Encode(&head); err != nil {
-		return err
-	}
-	const empty = `"statements":[]`
-	cut := bytes.Index(buf.Bytes(), []byte(empty))
-	if cut < 0 {
-		return errors.New("report: no statements field in a file's JSON")
-	}
-	rest := append([]byte(nil), buf.Bytes()[cut+len(empty)-1:]...)
-	if _, err := w.Write(buf.Bytes()[:cut+len(empty)-1]); err != nil {
-		return err
-	}
-	buf.Reset()
+	b := appendFileHead(nil, f)
+	b = append(b, '[')
 	n := 0
 	var err error
 	f.eachStatement(func(s Statement) {
-		if err != nil {
-			return
-		}
 		if n > 0 {
-			buf.WriteByte(',')
+			b = append(b, ',')
 		}
 		n++
-		if err = enc.Encode(&s); err == nil {
-			buf.Truncate(buf.Len() - 1) // Encode's newline
-		}
-		if buf.Len() >= 64<<10 {
-			_, err = w.Write(buf.Bytes())
-			buf.Reset()
+		b = appendStatement(b, &s)
+		if len(b) >= 64<<10 && err == nil {
+			_, err = w.Write(b)
+			b = b[:0]
 		}
 	})
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(buf.Bytes(), rest...))
+	b = append(appendFileTail(append(b, ']'), f), '\n')
+	_, err = w.Write(b)
 	return err
 }

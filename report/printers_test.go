@@ -8,6 +8,7 @@ import (
 	"flag"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -460,4 +461,75 @@ func TestJSONListsStatementsAsItGoes(t *testing.T) {
 	if listed == 0 {
 		t.Fatal("testdata/input has no statement")
 	}
+}
+
+// encodeJSON is what appendFile stands for: encoding/json without HTML
+// escaping, without the newline Encode ends with.
+func encodeJSON(t testing.TB, v any) string {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// The JSON printer's own encoding is encoding/json's, byte for byte: on
+// the fixed input, and on files of random strings (every byte value,
+// invalid UTF-8, U+2028 and U+2029), empty and nil lists, suppressed
+// findings and fields left out when empty.
+func TestAppendIsEncodingJSON(t *testing.T) {
+	r := mustReport(t)
+	for i := range r.Files {
+		if got, want := string(appendFile(nil, &r.Files[i])), encodeJSON(t, &r.Files[i]); got != want {
+			t.Fatalf("%s:\n%s\nwant\n%s", r.Files[i].Path, got, want)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"a", "é", "\u2028", "\u2029", "\xff", "\xe2\x80", "<&>", `"`, `\`, "\U0001F600", "\x7f"}
+	str := func() string {
+		var b strings.Builder
+		for range rnd.IntN(12) {
+			if rnd.IntN(2) == 0 {
+				b.WriteByte(byte(rnd.IntN(256)))
+			} else {
+				b.WriteString(pieces[rnd.IntN(len(pieces))])
+			}
+		}
+		return b.String()
+	}
+	for range 2000 {
+		f := File{Path: str(), Format: str(), Transaction: str(), Class: str(), Advice: str()}
+		for range rnd.IntN(3) {
+			if f.Statements == nil && rnd.IntN(3) == 0 {
+				f.Statements = []Statement{}
+			}
+			f.Statements = append(f.Statements, Statement{Line: rnd.IntN(1e6), Column: rnd.IntN(99), EndLine: -rnd.IntN(3), EndColumn: rnd.IntN(99),
+				Tag: str(), Class: str(), Reason: str(), Lock: str(), Table: str(), Rewrite: rnd.IntN(2) == 0, Scan: rnd.IntN(2) == 0})
+		}
+		for range rnd.IntN(3) {
+			fd := Finding{Rule: str(), Severity: str(), Line: rnd.IntN(1e6), Column: rnd.IntN(99), EndLine: rnd.IntN(1e6), EndColumn: rnd.IntN(99),
+				Message: str(), Help: str(), LineText: str()}
+			if rnd.IntN(2) == 0 {
+				fd.Suppressed = &Suppression{Directive: str(), Justification: str()}
+			}
+			f.Findings = append(f.Findings, fd)
+		}
+		if got, want := string(appendFile(nil, &f)), encodeJSON(t, &f); got != want {
+			t.Fatalf("%+v:\n%s\nwant\n%s", f, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "a\"b\\c", "\x00\b\f\n\r\t\x1f", "\u2028\u2029", "\xff\xfe", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendString(nil, s)), encodeJSON(t, s); got != want {
+			t.Fatalf("%q: %s, want %s", s, got, want)
+		}
+	})
 }
