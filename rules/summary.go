@@ -46,13 +46,14 @@ type summer struct {
 	f       *parser.File
 	strs    *[]string         // the summaries' strings, "" first
 	index   map[string]uint32 // their indexes
+	last    uint32            // the index str returned last
 	next    int               // the first directive of f not looked at
 	wide    []*parser.Directive
 	classes []phases.Class // the distinct classes the file's class combines
 }
 
 func newSummer(f *parser.File) *summer {
-	return &summer{f: f, strs: &[]string{""}, index: map[string]uint32{"": 0}}
+	return &summer{f: f, strs: &[]string{""}, index: map[string]uint32{}}
 }
 
 // phase lets the author's phase directives win over the inferred classes
@@ -113,13 +114,21 @@ func (m *summer) of(s *Stmt) Summary {
 // str returns the index of s in the summaries' strings, adding a copy of
 // it (which keeps none of the parse's memory alive) the first time.
 func (m *summer) str(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if m.last != 0 && (*m.strs)[m.last] == s {
+		return m.last // a table's statements come together
+	}
 	if i, ok := m.index[s]; ok {
+		m.last = i
 		return i
 	}
 	i := uint32(len(*m.strs))
 	k := strings.Clone(s)
 	*m.strs = append(*m.strs, k)
 	m.index[k] = i
+	m.last = i
 	return i
 }
 

@@ -23,10 +23,12 @@ func (c *Catalog) Apply(st *parser.Statement) {
 			return
 		}
 		// Index names are seldom the same: copies, not kept in names.
-		key = strings.Clone(key)
-		name := key
-		if name != n.Name {
-			name = strings.Clone(n.Name)
+		name := n.Name
+		if c.compacting() {
+			key = strings.Clone(key)
+			if name = key; name != n.Name {
+				name = strings.Clone(n.Name)
+			}
 		}
 		c.indexes[key] = &Index{Name: name, Table: c.name(n.Table.Key()), Columns: c.nameList(n.Columns), Unique: n.Unique, Partial: n.Partial, Method: c.name(n.Method), Origin: c.file}
 	case *parser.Drop:
@@ -108,9 +110,18 @@ func (c *Catalog) newColumn(cd *parser.ColumnDef) *Column {
 	return col
 }
 
+// compacting reports whether the catalog holds compactAfter tables and
+// indexes: it then keeps its own copies of names and types (name,
+// typeName).
+func (c *Catalog) compacting() bool { return len(c.tables)+len(c.indexes) >= compactAfter }
+
 // typeName returns the catalog's copy of t, whose span it leaves out.
 func (c *Catalog) typeName(t parser.TypeName) *parser.TypeName {
-	t.Name, t.Text, t.Span = c.name(t.Name), c.name(t.Text), parser.Span{}
+	t.Span = parser.Span{}
+	if !c.compacting() {
+		return &t
+	}
+	t.Name, t.Text = c.name(t.Name), c.name(t.Text)
 	if t.Mods != nil {
 		t.Mods = append([]int64(nil), t.Mods...) // few types have modifiers
 		return &t
@@ -144,7 +155,10 @@ func (c *Catalog) keepExpr(at **parser.Expr, e *parser.Expr) {
 	}
 }
 
-const detachAfter = 4096
+const (
+	detachAfter  = 4096
+	compactAfter = 4096
+)
 
 // expr returns the catalog's copy of e, detached (parser.Expr.Detached).
 func (c *Catalog) expr(e *parser.Expr) *parser.Expr {
@@ -161,7 +175,12 @@ func (c *Catalog) expr(e *parser.Expr) *parser.Expr {
 
 // name returns the catalog's copy of s: the catalog outlives the
 // statements, whose strings share memory with the rest of their parse.
+// Until it holds compactAfter tables and indexes, the catalog keeps the
+// statements' strings: what they keep alive costs less than copying.
 func (c *Catalog) name(s string) string {
+	if !c.compacting() {
+		return s
+	}
 	if k, ok := c.names[s]; ok {
 		return k
 	}
