@@ -281,6 +281,9 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		case <-setDone[si]:
 		case <-ctx.Done():
 			wg.Wait()
+			for _, files := range parsed[si:] {
+				stop(files)
+			}
 			return nil, ctx.Err()
 		}
 		for _, e := range errs[si] {

@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bgmigrate/bgmigrate/internal/ci"
 	"github.com/bgmigrate/bgmigrate/parser"
@@ -177,5 +179,41 @@ func TestStreamedReplayIsTheSame(t *testing.T) {
 	}
 	if got, want := out[1].String(), out[0].String(); got != want {
 		t.Fatal(firstDiff(got, want))
+	}
+}
+
+// A run cancelled part way stops the parse of the large files it had
+// started: no goroutine is left waiting to hand statements over. The run
+// is cancelled while the last file is about to be parsed, the others
+// streaming already.
+func TestCancelStopsStreams(t *testing.T) {
+	dir := t.TempDir()
+	const n = 4
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%03d.sql", i)), []byte(genMigration(uint64(i)+1, 20000)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func(old int) { streamAbove = old }(streamAbove)
+	streamAbove = 0
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	perFile := func(path string) (parser.Format, int) {
+		if strings.HasSuffix(path, fmt.Sprintf("%03d.sql", n-1)) {
+			cancel()
+			time.Sleep(200 * time.Millisecond) // the run sees the cancel before the set is parsed
+		}
+		return "", 0
+	}
+	if _, err := Run(ctx, Options{Paths: []string{dir}, PerFile: perFile}); err == nil {
+		t.Fatal("a cancelled run succeeded")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after the run, %d before", n, before)
 	}
 }
