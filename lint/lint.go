@@ -154,7 +154,11 @@ func run(ctx context.Context, opts Options, runner *rules.Runner, runnerFor func
 		if name == "" {
 			name = "stdin.sql"
 		}
-		f := parser.Parse(name, data, parser.Options{Format: opts.Format, Cache: cache, Owned: true, Stream: streams(opts, len(data))})
+		stream := streams(opts, len(data))
+		if stream && opts.TuneGC {
+			debug.SetMemoryLimit(int64(streamLimit + len(data)))
+		}
+		f := parser.Parse(name, data, parser.Options{Format: opts.Format, Cache: cache, Owned: true, Stream: stream})
 		return &Result{Files: runner.RunSet([]*parser.File{f})}, nil
 	}
 	sets, err := parser.Collect(opts.Paths)
