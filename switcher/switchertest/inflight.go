@@ -105,6 +105,11 @@ func CheckInFlight(t *testing.T, sw switcher.Switcher, held *HeldBackends, front
 		}()
 	}
 	WaitInFlight(ctx, t, r, active, n, 10*time.Second)
+	// The load balancer counts a request once it has sent it on, which
+	// can be a moment before the backend's handler has it.
+	for deadline := time.Now().Add(10 * time.Second); held.Arrived(active) < n && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if got := held.Arrived(active); got != n {
 		t.Fatalf("%d requests reached %s, want %d", got, active, n)
 	}
