@@ -107,9 +107,11 @@ func txStateOf[T any](p *Pass, s *Stmt, fresh func() *T) *T {
 
 // Report records a finding of the running rule at span.
 func (p *Pass) Report(span parser.Span, msg string) {
-	idx := statementAt(p.top, span.Start.Offset)
+	var idx int
 	if p.stmt != nil {
 		idx = p.stmt.Index
+	} else {
+		idx = statementAt(p.top, span.Start.Offset)
 	}
 	help := p.rule.Help
 	if p.rule.Splits {
